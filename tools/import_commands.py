@@ -36,36 +36,14 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from specredis.protocol.client import RBigNumber, RDouble, RespClient, RMap, RSet, Status
+from specredis.engine.command import implied_categories
+from specredis.protocol.client import RBigNumber, RDouble, RespClient, RMap, Status
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_DIR = ROOT / "spec" / "commands"
 REFERENCE_FILE = ROOT / "spec" / "reference.yaml"
 
-# The categories a flag implies (server.c setImplicitACLCategories).
-IMPLIED_BY_FLAG = {
-    "write": ["write"],
-    "readonly": ["read"],
-    "admin": ["admin", "dangerous"],
-    "pubsub": ["pubsub"],
-    "fast": ["fast"],
-    "blocking": ["blocking"],
-}
-
 KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-
-
-def implied_categories(flags: list[str], declared: list[str]) -> set[str]:
-    """The ACL categories Redis adds at startup from a command's flags."""
-    implied: set[str] = set()
-    for flag in flags:
-        for cat in IMPLIED_BY_FLAG.get(flag, ()):
-            if cat == "read" and "scripting" in declared:
-                continue
-            implied.add(cat)
-    if "fast" not in flags:
-        implied.add("slow")
-    return implied
 
 
 def text(value: Any) -> Any:
