@@ -1,0 +1,438 @@
+"""The engine: databases, the command table built from ``generated/``, and dispatch.
+
+``Engine.execute(client, argv)`` is the whole command path, in Redis's gate order
+(processCommand in server.c): lookup → arity → protected → auth → NO_MULTI → ACL →
+cluster → OOM → MISCONF → read-only replica → RESP2 pub/sub context → loading →
+busy script → pause → MULTI queueing → call. The common case (a known command,
+no gate active) takes a short straight path; every gate lives behind one test.
+
+The engine knows nothing of sockets or asyncio: time comes from an injectable
+clock, timers from an injectable scheduler, and out-of-band replies go through
+each client's sink.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import os
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from specredis.engine import client as client_mod
+from specredis.engine.client import CLIENT_MULTI, CLIENT_PUBSUB, Client
+from specredis.engine.command import (
+    CMD_ALLOW_BUSY,
+    CMD_DENYOOM,
+    CMD_LOADING,
+    CMD_MAY_REPLICATE,
+    CMD_NO_AUTH,
+    CMD_NO_MULTI,
+    CMD_PROTECTED,
+    CMD_WRITE,
+    CommandDef,
+)
+from specredis.engine.errors import (
+    BUSY_SCRIPT,
+    LOADING,
+    NOAUTH,
+    RedisError,
+    unknown_command,
+    unknown_subcommand,
+    wrong_arity,
+)
+from specredis.engine.keyspace import Database
+from specredis.protocol.replies import NULL_ARRAY, QUEUED, ErrorReply, Map
+
+# notify-keyspace-events classes (server.h NOTIFY_*).
+NOTIFY_KEYSPACE = 1 << 0     # K
+NOTIFY_KEYEVENT = 1 << 1     # E
+NOTIFY_GENERIC = 1 << 2      # g
+NOTIFY_STRING = 1 << 3       # $
+NOTIFY_LIST = 1 << 4         # l
+NOTIFY_SET = 1 << 5          # s
+NOTIFY_HASH = 1 << 6         # h
+NOTIFY_ZSET = 1 << 7         # z
+NOTIFY_EXPIRED = 1 << 8      # x
+NOTIFY_EVICTED = 1 << 9      # e
+NOTIFY_STREAM = 1 << 10      # t
+NOTIFY_KEY_MISS = 1 << 11    # m
+NOTIFY_LOADED = 1 << 12      # module only
+NOTIFY_MODULE = 1 << 13      # d
+NOTIFY_NEW = 1 << 14         # n
+
+
+def wall_clock_ms() -> int:
+    """Unix time in milliseconds."""
+    return time.time_ns() // 1_000_000
+
+
+class Stats:
+    """Counters reported by INFO stats; reset by CONFIG RESETSTAT where Redis resets them."""
+
+    def __init__(self) -> None:
+        self.reset()
+        self.total_connections_received = 0
+
+    def reset(self) -> None:
+        self.total_commands_processed = 0
+        self.expired_keys = 0
+        self.expired_stale_perc = 0.0
+        self.expired_time_cap_reached_count = 0
+        self.evicted_keys = 0
+        self.keyspace_hits = 0
+        self.keyspace_misses = 0
+        self.rejected_connections = 0
+        self.total_net_input_bytes = 0
+        self.total_net_output_bytes = 0
+        self.total_error_replies = 0
+        self.unexpected_error_replies = 0
+        self.dump_payload_sanitizations = 0
+        self.total_reads_processed = 0
+        self.total_writes_processed = 0
+        self.errors: dict[str, int] = {}
+
+
+class ManualScheduler:
+    """A scheduler for in-process use: timers run when :meth:`run_due` is called."""
+
+    def __init__(self, clock: Callable[[], int]) -> None:
+        self.clock = clock
+        self.timers: list[list] = []
+
+    def call_later(self, delay_s: float, callback: Callable[[], None]) -> Any:
+        timer = [self.clock() + int(delay_s * 1000), callback, False]
+        self.timers.append(timer)
+        return _ManualHandle(timer)
+
+    def run_due(self) -> None:
+        now = self.clock()
+        due = [t for t in self.timers if t[0] <= now and not t[2]]
+        self.timers = [t for t in self.timers if t[0] > now and not t[2]]
+        for timer in sorted(due, key=lambda t: t[0]):
+            timer[1]()
+
+
+class _ManualHandle:
+    def __init__(self, timer: list) -> None:
+        self.timer = timer
+
+    def cancel(self) -> None:
+        self.timer[2] = True
+
+
+def _resolve(dotted: str) -> Callable:
+    module_name, _, attr = dotted.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def downgrade_for_resp2(reply: Any, hints: dict) -> Any:
+    """Apply a command's RESP2 deviations (spec ``reply.resp2``) to its top-level reply."""
+    if reply is None and hints.get("null") == "array":
+        return NULL_ARRAY
+    if type(reply) is Map and hints.get("map") == "pairs":
+        return [[k, v] for k, v in reply.pairs]
+    if type(reply) is list and hints.get("pairs") == "flat":
+        flat: list = []
+        for item in reply:
+            if type(item) in (list, tuple):
+                flat.extend(item)
+            else:
+                flat.append(item)
+        return flat
+    return reply
+
+
+class Engine:
+    """A Redis instance without its sockets."""
+
+    NOTIFY_EXPIRED = NOTIFY_EXPIRED
+
+    def __init__(self, config: Any = None, command_defs: tuple[CommandDef, ...] | None = None,
+                 clock: Callable[[], int] | None = None, scheduler: Any = None) -> None:
+        from specredis.engine.settings import default_config
+
+        self.config = config if config is not None else default_config()
+        self.clock = clock or wall_clock_ms
+        self.scheduler = scheduler or ManualScheduler(self.clock)
+        self.start_time_ms = self.clock()
+        self.run_id = f"{random.getrandbits(160):040x}"
+        self.pid = os.getpid()
+        self.stats = Stats()
+        self.dirty = 0
+        self.rng = random.Random()
+        self._client_id = 0
+        self.clients: dict[int, Client] = {}
+        self.databases = [Database(self, i) for i in range(self.config["databases"])]
+        self.is_replica = False
+        self.expiry_paused = False
+        self.loading = False
+        self.busy_script = None        # set while a script exceeds busy-reply-threshold
+        self.gated = False             # any engine-wide gate active (recomputed by update_gates)
+        self.shutdown_requested: Any = None
+        # Hooks other modules plug into; each list is empty unless a feature is in use.
+        self.key_modified_hooks: list[Callable[[Database, bytes], None]] = []
+        self.db_flushed_hooks: list[Callable[[Database], None]] = []
+        self.propagation_consumers: list[Callable[[int, list[list[bytes]]], None]] = []
+        self.notify_hooks: list[Callable[[int, str, bytes, int], None]] = []
+        self.after_command_hooks: list[Callable[[Client, CommandDef, list[bytes], int], None]] = []
+        self.cron_hooks: list[Callable[[], None]] = []
+        self.ready_keys: list[tuple[Database, bytes]] = []
+        self.handle_ready_keys: Callable[[], None] | None = None
+        self.notify_flags = 0
+        self._rewritten: list[bytes] | None = None
+        self._also: list[tuple[int, list[bytes]]] = []
+        self._prevent = False
+        self.monitors: list[Client] = []
+        self.slowlog: list = []
+        self.slowlog_next_id = 0
+        self.build_command_table(command_defs)
+        self.extensions: dict[str, Any] = {}
+        from specredis.engine import features
+        features.install(self)
+        self.apply_config()
+
+    # -- setup ------------------------------------------------------------------------
+
+    def build_command_table(self, command_defs: tuple[CommandDef, ...] | None) -> None:
+        """Build the dispatch dicts from the generated table: only implemented commands are served."""
+        if command_defs is None:
+            from specredis.generated.command_table import COMMAND_DEFS
+            command_defs = COMMAND_DEFS
+        defs = {d.fullname: copy.copy(d) for d in command_defs}
+        for d in defs.values():
+            d.subcommands = {}
+            d.calls = d.usec = d.rejected_calls = d.failed_calls = 0
+            hints = (d.reply or {}).get("resp2") if isinstance(d.reply, dict) else None
+            d.resp2_hints = hints or None
+            d.handler = _resolve(d.handler_name) if d.implemented and d.handler_name else None
+            d.getkeys = _resolve(d.getkeys_name) if d.getkeys_name and d.implemented else None
+            d.multi_immediate = (d.engine or {}).get("multi") == "immediate"
+            d.pubsub_allowed = (d.engine or {}).get("pubsub_resp2") == "allow"
+        for d in defs.values():
+            if d.container and d.implemented:
+                defs[d.container].subcommands[d.name.encode()] = d
+        self.command_defs = defs
+        self.commands: dict[bytes, CommandDef] = {}
+        for d in defs.values():
+            if d.container is None and d.implemented:
+                for variant in (d.name, d.name.upper()):
+                    self.commands[variant.encode()] = d
+
+    def apply_config(self) -> None:
+        """Run every parameter's apply hook once, so derived engine state matches the config."""
+        for param in self.config.params.values():
+            if param.apply is not None:
+                param.apply(self, self.config.values[param.name])
+
+    def update_gates(self) -> None:
+        """Recompute whether any engine-wide gate may reject or divert commands."""
+        self.gated = bool(self.loading or self.busy_script is not None or self.extensions.get("gates")
+                          or self.extensions.get("late_gates"))
+
+    # -- small services -----------------------------------------------------------------
+
+    def now_ms(self) -> int:
+        return self.clock()
+
+    def next_client_id(self) -> int:
+        self._client_id += 1
+        return self._client_id
+
+    def auth_required(self) -> bool:
+        return bool(self.config["requirepass"])
+
+    def register_client(self, client: Client) -> None:
+        self.clients[client.id] = client
+        self.stats.total_connections_received += 1
+
+    def unregister_client(self, client: Client) -> None:
+        """Forget a closed connection: subscriptions, watches, blocking state go with it."""
+        for hook in self.extensions.get("client_closed_hooks", ()):
+            hook(client)
+        self.clients.pop(client.id, None)
+        if client in self.monitors:
+            self.monitors.remove(client)
+
+    def new_client(self, sink: Any = None, addr: str = "", laddr: str = "") -> Client:
+        """A client for in-process use (tests, scripts, tools)."""
+        client = Client(self, sink or client_mod.CollectingSink(), addr, laddr)
+        self.register_client(client)
+        return client
+
+    # -- write effects ------------------------------------------------------------------
+
+    def notify(self, event_class: int, event: str, key: bytes, dbid: int) -> None:
+        """Keyspace notification (notifyKeyspaceEvent); a no-op unless enabled for the class."""
+        if self.notify_flags & event_class and self.notify_hooks:
+            for hook in self.notify_hooks:
+                hook(event_class, event, key, dbid)
+
+    def rewrite_command(self, argv: list[bytes]) -> None:
+        """Propagate the current command as ``argv`` instead (SET EX -> SET PXAT)."""
+        self._rewritten = argv
+
+    def also_propagate(self, dbid: int, argv: list[bytes]) -> None:
+        """Propagate ``argv`` besides (or, with prevent_propagation, instead of) the command."""
+        self._also.append((dbid, argv))
+
+    def prevent_propagation(self) -> None:
+        """Do not propagate the current command itself (SPOP → its SREMs)."""
+        self._prevent = True
+
+    def propagate_expired(self, db: Database, key: bytes) -> None:
+        """An expired or evicted key is propagated as DEL (UNLINK with lazyfree)."""
+        if self.propagation_consumers:
+            verb = b"UNLINK" if self.config["lazyfree-lazy-expire"] else b"DEL"
+            for consumer in self.propagation_consumers:
+                consumer(db.id, [[verb, key]])
+
+    def _propagate(self, client: Client, cmd: CommandDef, argv: list[bytes]) -> None:
+        ops: list[tuple[int, list[bytes]]] = []
+        if not self._prevent and cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE):
+            ops.append((client.db.id, self._rewritten if self._rewritten is not None else argv))
+        ops.extend(self._also)
+        self._rewritten = None
+        self._also = []
+        self._prevent = False
+        if ops and self.propagation_consumers:
+            for dbid, one in ops:
+                for consumer in self.propagation_consumers:
+                    consumer(dbid, [one])
+
+    # -- dispatch -----------------------------------------------------------------------
+
+    def lookup_command(self, argv: list[bytes]) -> CommandDef | None:
+        """The command (or subcommand) ``argv`` names, or None. No arity check."""
+        cmd = self.commands.get(argv[0]) or self.commands.get(argv[0].lower())
+        if cmd is not None and cmd.subcommands and len(argv) >= 2:
+            return cmd.subcommands.get(argv[1].lower())
+        return cmd
+
+    def execute(self, client: Client, argv: list[bytes]) -> Any:
+        """Run one request and return its reply (a typed reply value)."""
+        cmd = self.commands.get(argv[0])
+        if cmd is None:
+            cmd = self.commands.get(argv[0].lower())
+            if cmd is None:
+                return self.reject(client, unknown_command(argv[0], argv[1:]), None)
+        if cmd.subcommands and len(argv) > 1:
+            sub = cmd.subcommands.get(argv[1].lower())
+            if sub is None:
+                return self.reject(client, unknown_subcommand(argv[1], argv[0].decode(errors="replace")), None)
+            cmd = sub
+        arity = cmd.arity
+        if (arity > 0 and arity != len(argv)) or len(argv) < -arity:
+            return self.reject(client, wrong_arity(cmd.fullname), cmd)
+        if self.gated or client.flags & (CLIENT_MULTI | CLIENT_PUBSUB) or not client.authenticated \
+                or cmd.flags & CMD_PROTECTED:
+            gate_reply = self.check_gates(client, cmd, argv)
+            if gate_reply is not None:
+                return gate_reply
+        return self.call(client, cmd, argv)
+
+    def check_gates(self, client: Client, cmd: CommandDef, argv: list[bytes]) -> Any:
+        """The gates after arity, in Redis's order; a reply ends the command, None lets it run."""
+        if cmd.flags & CMD_PROTECTED:
+            allowed = self.extensions.get("protected_allowed")
+            if allowed is not None and not allowed(client, cmd):
+                name = cmd.fullname.split("|")[0].upper()
+                return self.reject(client, RedisError(
+                    f"ERR {name} command not allowed. If the {(cmd.engine or {}).get('protected_by', 'enable-debug-command')}"
+                    " option is set to \"local\", you can run it from a local connection, otherwise you need to"
+                    " set this option in the configuration file, and then restart the server."), cmd)
+        if not client.authenticated and not cmd.flags & CMD_NO_AUTH:
+            return self.reject(client, RedisError(NOAUTH), cmd)
+        if client.flags & CLIENT_MULTI and cmd.flags & CMD_NO_MULTI:
+            return self.reject(client, RedisError("ERR Command not allowed inside a transaction"), cmd)
+        for gate in self.extensions.get("gates", ()):
+            # Gates 6-12 (ACL, cluster redirection, OOM, MISCONF, read-only replica), plugged
+            # in by their modules: each returns None to let the command through, a RedisError
+            # to reject it, or a finished reply (e.g. -MOVED).
+            reply = gate(client, cmd, argv)
+            if reply is not None:
+                return self.reject(client, reply, cmd) if isinstance(reply, RedisError) else reply
+        if client.flags & CLIENT_PUBSUB and client.resp == 2 and not cmd.pubsub_allowed:
+            return self.reject(client, RedisError(
+                f"ERR Can't execute '{cmd.fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
+                "RESET are allowed in this context"), cmd)
+        if self.loading and not cmd.flags & CMD_LOADING:
+            return self.reject(client, RedisError(LOADING), cmd)
+        if self.busy_script is not None and not cmd.flags & CMD_ALLOW_BUSY:
+            return self.reject(client, RedisError(self.busy_script if isinstance(self.busy_script, str)
+                                                  else BUSY_SCRIPT), cmd)
+        for gate in self.extensions.get("late_gates", ()):
+            # Gates 14-19 (stale replica, async loading, client pause), same contract.
+            reply = gate(client, cmd, argv)
+            if reply is not None:
+                return self.reject(client, reply, cmd) if isinstance(reply, RedisError) else reply
+        if client.flags & CLIENT_MULTI and not cmd.multi_immediate:
+            queue = self.extensions.get("multi_queue")
+            if queue is not None:
+                return queue(client, cmd, argv)
+            return QUEUED
+        return None
+
+    def reject(self, client: Client, error: RedisError, cmd: CommandDef | None) -> ErrorReply:
+        """A command refused before it ran: counts rejected_calls and errorstats.
+
+        Inside MULTI a rejected command also flags the transaction (EXECABORT)."""
+        if cmd is not None:
+            cmd.rejected_calls += 1
+        if client.flags & CLIENT_MULTI:
+            flag_exec = self.extensions.get("multi_flag_error")
+            if flag_exec is not None:
+                flag_exec(client)
+        return self.error_reply(error)
+
+    def error_reply(self, error: RedisError) -> ErrorReply:
+        stats = self.stats
+        stats.total_error_replies += 1
+        code = error.code
+        stats.errors[code] = stats.errors.get(code, 0) + 1
+        return ErrorReply(error.text.encode("utf-8", "surrogateescape"))
+
+    def call(self, client: Client, cmd: CommandDef, argv: list[bytes]) -> Any:
+        """Run a command that passed the gates (Redis's call()): timing, stats, propagation."""
+        dirty = self.dirty
+        client.current_command = cmd
+        start = time.perf_counter_ns()
+        try:
+            reply = cmd.handler(client, argv)
+        except RedisError as error:
+            cmd.failed_calls += 1
+            reply = self.error_reply(error)
+        elapsed_us = (time.perf_counter_ns() - start) // 1000
+        cmd.calls += 1
+        cmd.usec += elapsed_us
+        self.stats.total_commands_processed += 1
+        client.commands_processed += 1
+        client.last_command = cmd
+        if self.dirty != dirty or self._also:
+            self._propagate(client, cmd, argv)
+        if self.after_command_hooks:
+            for hook in self.after_command_hooks:
+                hook(client, cmd, argv, elapsed_us)
+        if self.ready_keys and self.handle_ready_keys is not None:
+            self.handle_ready_keys()
+        if cmd.resp2_hints is not None and client.resp == 2:
+            reply = downgrade_for_resp2(reply, cmd.resp2_hints)
+        return reply
+
+    # -- periodic work ------------------------------------------------------------------
+
+    def cron(self) -> None:
+        """serverCron: called hz times a second by the server loop (active expiry, timeouts...)."""
+        for hook in self.cron_hooks:
+            hook()
+
+    def flush_all(self) -> int:
+        removed = 0
+        for db in self.databases:
+            removed += db.flush()
+        return removed
+
+    def denyoom(self, cmd: CommandDef) -> bool:
+        return bool(cmd.flags & CMD_DENYOOM)
