@@ -86,6 +86,13 @@ def unknown_subcommand(sub: bytes, container: str) -> RedisError:
     return RedisError(f"ERR unknown subcommand '{_trunc(sub)}'. Try {container.upper()} HELP.")
 
 
+def subcommand_syntax_error(argv: list[bytes]) -> RedisError:
+    """addReplySubcommandSyntaxError: ``ERR unknown subcommand or wrong number of arguments for
+    'get'. Try SLOWLOG HELP.`` (the subcommand as typed, the command upper-cased)."""
+    return RedisError(f"ERR unknown subcommand or wrong number of arguments for '{_trunc(argv[1])}'. "
+                      f"Try {argv[0].decode('utf-8', 'surrogateescape').upper()} HELP.")
+
+
 def _trunc(value: bytes, limit: int = 128) -> str:
     # Redis prints at most 128 bytes and replaces CR/LF so the reply stays one line.
     text = value[:limit].decode("utf-8", errors="surrogateescape")
