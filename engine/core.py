@@ -129,9 +129,12 @@ def _resolve(dotted: str) -> Callable:
 
 
 def downgrade_for_resp2(reply: Any, hints: dict) -> Any:
-    """Apply a command's RESP2 deviations (spec ``reply.resp2``) to its top-level reply."""
-    if reply is None and hints.get("null") == "array":
-        return NULL_ARRAY
+    """Apply a command's RESP2 deviations (spec ``reply.resp2``) to its reply.
+
+    ``null: array`` turns every null of the reply into ``*-1`` (BLPOP's timeout,
+    GEOPOS's missing members); ``map`` and ``pairs`` apply to the top level."""
+    if hints.get("null") == "array":
+        reply = _nulls_as_arrays(reply)
     if type(reply) is Map and hints.get("map") == "pairs":
         return [[k, v] for k, v in reply.pairs]
     if type(reply) is list and hints.get("pairs") == "flat":
@@ -142,6 +145,20 @@ def downgrade_for_resp2(reply: Any, hints: dict) -> Any:
             else:
                 flat.append(item)
         return flat
+    return reply
+
+
+def _container_without_handler(client: Any, argv: list[bytes]) -> Any:
+    raise wrong_arity(argv[0].decode(errors="replace").lower())
+
+
+def _nulls_as_arrays(reply: Any) -> Any:
+    if reply is None:
+        return NULL_ARRAY
+    if type(reply) is list:
+        return [_nulls_as_arrays(item) for item in reply]
+    if type(reply) is Map:
+        return Map([(k, _nulls_as_arrays(v)) for k, v in reply.pairs])
     return reply
 
 
@@ -212,6 +229,9 @@ class Engine:
             d.multi_immediate = (d.engine or {}).get("multi") == "immediate"
             d.pubsub_allowed = (d.engine or {}).get("pubsub_resp2") == "allow"
         for d in defs.values():
+            if d.handler is None and d.implemented:
+                # A container called without a subcommand: only COMMAND (arity -1) gets here.
+                d.handler = _container_without_handler
             if d.container and d.implemented:
                 defs[d.container].subcommands[d.name.encode()] = d
         self.command_defs = defs
