@@ -12,7 +12,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-FEATURE_MODULES: tuple[str, ...] = (    "specredis.engine.blocking",
+FEATURE_MODULES: tuple[str, ...] = (
+    "specredis.engine.blocking",
     "specredis.engine.multi",
 )
 
