@@ -3,23 +3,47 @@
 The same command line as ``redis-server``: an optional config file (``-`` reads
 stdin), then ``--directive value...`` options, which are appended to the file's
 text as extra lines, exactly as Redis does, so both are read by one parser.
-A bad line stops startup with Redis's FATAL CONFIG FILE ERROR report.
+
+A bad line stops startup with Redis's FATAL CONFIG FILE ERROR report. Redis does
+not say which file the line was in; this report does (``Reading the configuration
+file /etc/redis/redis.conf, at line 12``), and keeps Redis's wording otherwise.
+Lines that came from command-line options are reported as Redis reports them.
+
+Besides parameters, a config file may hold the directives Redis accepts there:
+``include`` (glob patterns allowed), ``rename-command``, ``user``, ``loadmodule``,
+module parameters (``name.param value``), ``sentinel`` and the three deprecated
+directives Redis ignores. Handlers registered in ``Config.extra_directives`` take
+precedence, so a feature module can take one over (the ACL module for ``user``).
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import sys
+import time
+from dataclasses import dataclass
 
 from specredis.engine.config import Config, ConfigError
 from specredis.engine.settings import default_config
-from specredis.protocol.parser import split_args
+from specredis.protocol.parser import ProtocolError, split_args
 
 VERSION = "7.0.15"
+
+# Directives Redis 7.0 still accepts and ignores (deprecated_configs), with their argument counts.
+DEPRECATED_DIRECTIVES = {"list-max-ziplist-entries": 2, "list-max-ziplist-value": 2, "lua-replicate-commands": 2}
 
 
 class StartupError(Exception):
     """A configuration error; ``str()`` is the whole report to print."""
+
+
+@dataclass
+class _Source:
+    """Where config text came from: a file name ("" for stdin/none) and how many of its lines are the file's."""
+
+    path: str
+    file_lines: int
 
 
 def _quote(arg: str) -> str:
@@ -60,57 +84,95 @@ def options_to_config_text(options: list[str]) -> str:
 
 
 def fatal(line_number: int, line: str, reason: str, source: str) -> StartupError:
+    """Redis's FATAL CONFIG FILE ERROR report, naming ``source`` (the file) when there is one."""
     where = f" {source}" if source else ""
+    shown = line.strip(" \t\r\n")
     return StartupError(
         f"\n*** FATAL CONFIG FILE ERROR (Redis {VERSION}) ***\n"
         f"Reading the configuration file{where}, at line {line_number}\n"
-        f">>> '{line.strip()}'\n"
+        f">>> '{shown}'\n"
         f"{reason}\n")
 
 
-def apply_config_text(config: Config, text: str, source: str = "", base_dir: str = ".",
-                      depth: int = 0) -> None:
+def _open_error(path: str, error: OSError) -> StartupError:
+    return StartupError(f"Fatal error, can't open config file '{path}': {error.strerror}\n")
+
+
+def _include(config: Config, pattern: str, depth: int) -> None:
+    """``include path``: a file, or every file a glob pattern matches (none is fine), relative to the cwd."""
+    if depth > 16:
+        raise StartupError(f"Fatal error, too many nested includes at '{pattern}'\n")
+    if any(c in pattern for c in "*?["):
+        paths = sorted(glob.glob(pattern))
+    else:
+        paths = [pattern]
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8", errors="surrogateescape") as handle:
+                text = handle.read()
+        except OSError as error:
+            raise _open_error(path, error) from None
+        apply_config_text(config, text, _Source(os.path.abspath(path), text.count("\n") + 1), depth + 1)
+
+
+def apply_config_text(config: Config, text: str, source: _Source | str = "", depth: int = 0) -> None:
     """Apply redis.conf text to ``config`` (startup semantics: immutable parameters allowed)."""
+    if isinstance(source, str):
+        source = _Source(source, text.count("\n") + 1)
     special = config.extra_directives
     for number, raw in enumerate(text.split("\n"), start=1):
-        line = raw.strip()
+        line = raw.strip(" \t\r\n")
         if not line or line.startswith("#"):
             continue
-        args = split_args(line.encode())
-        if args is None:
-            raise fatal(number, raw, "Unbalanced quotes in configuration line", source)
+        where = source.path if number <= source.file_lines else ""
+        try:
+            args = split_args(line.encode("utf-8", "surrogateescape"))
+        except ProtocolError:
+            raise fatal(number, raw, "Unbalanced quotes in configuration line", where) from None
         if not args:
             continue
         words = [a.decode("utf-8", "surrogateescape") for a in args]
         name = words[0].lower()
-        if name == "include" and len(words) == 2:
-            path = words[1] if os.path.isabs(words[1]) else os.path.join(base_dir, words[1])
-            if depth > 16:
-                raise fatal(number, raw, "Too many nested includes", source)
-            try:
-                with open(path) as included:
-                    apply_config_text(config, included.read(), path, os.path.dirname(path), depth + 1)
-            except OSError as error:
-                raise fatal(number, raw, f"Fatal error, can't open config file '{path}': {error.strerror}",
-                            source) from None
-            continue
-        handler = special.get(name)
-        if handler is not None:
-            try:
-                handler(config, words[1:])
-            except ConfigError as error:
-                raise fatal(number, raw, error.reason, source) from None
-            continue
-        param = config.lookup(name)
-        if param is None:
-            raise fatal(number, raw, "Bad directive or wrong number of arguments", source)
-        values = words[1:]
-        if not param.multi_arg and len(values) != 1:
-            raise fatal(number, raw, "wrong number of arguments", source)
         try:
-            config.set_from_text(None, name, " ".join(values) if param.multi_arg else values[0], startup=True)
+            handler = special.get(name)
+            if handler is not None:
+                handler(config, words[1:])
+                continue
+            if config.lookup(name) is not None:
+                config.set_at_startup(name, words[1:])
+                continue
+            if DEPRECATED_DIRECTIVES.get(name) == len(words):
+                continue
+            if name == "include" and len(words) == 2:
+                _include(config, words[1], depth)
+            elif "." in name:
+                if len(words) < 2:
+                    raise ConfigError("Module config specified without value")
+                config.extra_state.setdefault("module-config", []).append(words)
+            else:
+                raise ConfigError("Bad directive or wrong number of arguments")
         except ConfigError as error:
-            raise fatal(number, raw, error.reason, source) from None
+            raise fatal(number, raw, error.reason, where) from None
+
+
+def _log_line(message: str) -> str:
+    # A warning in Redis's log format: the server has not started logging yet.
+    now = time.time()
+    stamp = time.strftime("%d %b %Y %H:%M:%S", time.localtime(now)) + f".{int(now * 1000) % 1000:03d}"
+    return f"{os.getpid()}:M {stamp} # {message}\n"
+
+
+def check_modules(config: Config) -> None:
+    """Fail startup as Redis does when modules or module parameters are configured: there are no modules."""
+    for args in config.extra_state.get("loadmodule", []):
+        path = args[0]
+        reason = (f"{path}: cannot open shared object file: No such file or directory" if not os.path.exists(path)
+                  else f"{path}: loading native modules is not supported")
+        raise StartupError(_log_line(f"Module {path} failed to load: {reason}") +
+                           _log_line(f"Can't load module from {path}: server aborting"))
+    if config.extra_state.get("module-config"):
+        raise StartupError(_log_line(
+            "Module Configuration detected without loadmodule directive or no ApplyConfig call: aborting"))
 
 
 def load_startup_config(argv: list[str]) -> tuple[Config, str | None]:
@@ -140,14 +202,15 @@ def load_startup_config(argv: list[str]) -> tuple[Config, str | None]:
         else:
             config_file = os.path.abspath(path)
             try:
-                with open(path) as handle:
+                with open(path, encoding="utf-8", errors="surrogateescape") as handle:
                     text = handle.read()
             except OSError as error:
                 raise StartupError(f"Fatal error, can't open config file '{config_file}': "
                                    f"{error.strerror}\n") from None
+    file_lines = text.count("\n") + 1 if config_file else 0
     if options and options[-1] == "-":
         options.pop()
         text += "\n" + sys.stdin.read()
-    base_dir = os.path.dirname(config_file) if config_file else "."
-    apply_config_text(config, text + options_to_config_text(options), config_file or "", base_dir)
+    apply_config_text(config, text + options_to_config_text(options), _Source(config_file or "", file_lines))
+    check_modules(config)
     return config, config_file
