@@ -15,6 +15,8 @@ from typing import Any
 FEATURE_MODULES: tuple[str, ...] = (
     "specredis.engine.blocking",
     "specredis.engine.multi",
+    "specredis.engine.info",
+    "specredis.engine.configcmd",
 )
 
 
