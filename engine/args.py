@@ -89,13 +89,17 @@ def parse_float(raw: bytes, error: str = NOT_FLOAT) -> float:
 
 
 def parse_timeout_ms(raw: bytes, now_ms: int) -> int:
-    """An absolute deadline from a millisecond timeout (getTimeoutFromObjectOrReply, UNIT_MILLISECONDS)."""
+    """An absolute deadline from a millisecond timeout (getTimeoutFromObjectOrReply, UNIT_MILLISECONDS).
+
+    0 stays 0 (no timeout). Redis 7.0 adds the current time without an overflow check, so a
+    huge timeout wraps to a negative deadline, one that has already passed (verified on 7.0.15)."""
     value = parse_int(raw, "ERR timeout is not an integer or out of range")
     if value < 0:
         raise RedisError("ERR timeout is negative")
-    if value > LLONG_MAX - now_ms:
-        raise RedisError("ERR timeout is out of range")
-    return now_ms + value if value > 0 else 0
+    if value == 0:
+        return 0
+    deadline = now_ms + value
+    return deadline - (1 << 64) if deadline > LLONG_MAX else deadline
 
 
 def parse_yes_no(raw: bytes) -> bool | None:

@@ -13,6 +13,13 @@ import importlib
 from typing import Any
 
 FEATURE_MODULES: tuple[str, ...] = (
+    "specredis.engine.clients",
+    "specredis.engine.monitor",
+    "specredis.engine.serverops",
+    "specredis.engine.slowlog",
+    "specredis.engine.latency",
+    "specredis.engine.debug",
+    "specredis.engine.functions",
     "specredis.engine.blocking",
     "specredis.engine.multi",
     "specredis.engine.info",

@@ -3,6 +3,12 @@
 Everything protocol-related is in ``specredis.protocol`` (sans-IO) and everything
 command-related in ``specredis.engine``; this module only moves bytes: read,
 parse, ``engine.execute`` each request, encode, write the batch of replies once.
+
+A client whose command cannot run yet (a blocking command waiting for data, a
+command postponed by CLIENT PAUSE) is *blocked*: the rest of its pipeline waits
+in ``Connection.backlog`` and the engine calls ``sink.resume()`` when it may go
+on. A blocked state whose ``reprocess`` attribute is true asks for the same
+command to be run again on resume (postponed commands never ran).
 """
 
 from __future__ import annotations
@@ -13,26 +19,30 @@ import os
 import signal
 import socket
 import sys
+import time
 from typing import Any
 
 from specredis.engine.client import CLIENT_BLOCKED, CLIENT_CLOSE_AFTER_REPLY, Client
+from specredis.engine.clients import protected_mode_denial
 from specredis.engine.core import Engine
 from specredis.protocol.encoder import encode, encode_into
 from specredis.protocol.parser import ProtocolError, QueryBufferLimitExceeded, RequestParser
 from specredis.protocol.replies import NO_REPLY
 from specredis.startup import StartupError, load_startup_config
-from specredis.util.log import log
+from specredis.util.log import LOGGER, log
 
 VERSION = "7.0.15"
 # Past this much unsent output the connection stops reading from its client, so a
 # client that never reads cannot make the server buffer without bound.
 WRITE_HIGH_WATER = 64 * 1024 * 1024
+MAX_CLIENTS_REACHED = b"-ERR max number of clients reached\r\n"
 
 
 class Connection(asyncio.Protocol):
     """One client connection: the engine's ClientSink."""
 
-    __slots__ = ("server", "engine", "transport", "client", "parser", "backlog", "closing", "reading_paused")
+    __slots__ = ("server", "engine", "transport", "client", "parser", "backlog", "closing", "reading_paused",
+                 "registered", "read_peak")
 
     def __init__(self, server: Server) -> None:
         self.server = server
@@ -42,6 +52,8 @@ class Connection(asyncio.Protocol):
         self.backlog: collections.deque | None = None
         self.closing = False
         self.reading_paused = False
+        self.registered = False
+        self.read_peak = 0
 
     # -- asyncio.Protocol ---------------------------------------------------------------
 
@@ -62,16 +74,29 @@ class Connection(asyncio.Protocol):
         self.parser = RequestParser(config["proto-max-bulk-len"], config["client-query-buffer-limit"])
         self.parser.authenticated = client.authenticated
         if len(engine.clients) >= config["maxclients"]:
-            engine.stats.rejected_connections += 1
-            transport.write(b"-ERR max number of clients reached\r\n")
-            transport.close()
-            self.closing = True
+            self._refuse(MAX_CLIENTS_REACHED)
+            return
+        denial = protected_mode_denial(engine, peer[0] if isinstance(peer, tuple) else "")
+        if denial is not None:
+            engine.stats.total_connections_received += 1
+            self._refuse(denial)
             return
         engine.register_client(client)
+        self.registered = True
+
+    def _refuse(self, reply: bytes) -> None:
+        self.engine.stats.rejected_connections += 1
+        self.transport.write(reply)
+        self.transport.close()
+        self.closing = True
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closing = True
-        if self.client is not None:
+        self._unregister()
+
+    def _unregister(self) -> None:
+        if self.registered:
+            self.registered = False
             self.engine.unregister_client(self.client)
 
     def pause_writing(self) -> None:
@@ -87,11 +112,15 @@ class Connection(asyncio.Protocol):
         if self.closing:
             return
         client = self.client
-        client.total_net_input += len(data)
-        self.engine.stats.total_net_input_bytes += len(data)
-        parser = self.parser
+        size = len(data)
+        client.total_net_input += size
+        engine = self.engine
+        engine.stats.total_net_input_bytes += size
+        client.last_interaction_ms = engine.clock()
+        if size > self.read_peak:
+            self.read_peak = size
         try:
-            parser.feed(data)
+            self.parser.feed(data)
         except QueryBufferLimitExceeded:
             log("warning", "Closing client that reached max query buffer length")
             self.close()
@@ -111,7 +140,7 @@ class Connection(asyncio.Protocol):
             try:
                 requests = parser.drain()
             except ProtocolError as error:
-                out.append(b"-ERR " + error.message.encode() + b"\r\n")
+                out.append(error.reply)
                 self._write(out)
                 self.close()
                 return
@@ -122,7 +151,8 @@ class Connection(asyncio.Protocol):
                 if reply is NO_REPLY:
                     if client.flags & CLIENT_BLOCKED:
                         # Redis stops reading a blocked client's pipeline until it is served.
-                        self.backlog = collections.deque(requests[index + 1:])
+                        start = index if getattr(client.blocked, "reprocess", False) else index + 1
+                        self.backlog = collections.deque(requests[start:])
                         self._write(out)
                         return
                 elif client.reply_mode == "on":
@@ -160,6 +190,8 @@ class Connection(asyncio.Protocol):
         if backlog is None or self.closing:
             return
         client = self.client
+        if client.flags & CLIENT_BLOCKED:
+            return      # blocked again before this callback ran
         execute = self.engine.execute
         out: list[bytes] = []
         while backlog:
@@ -167,6 +199,8 @@ class Connection(asyncio.Protocol):
             reply = execute(client, argv)
             if reply is NO_REPLY:
                 if client.flags & CLIENT_BLOCKED:
+                    if getattr(client.blocked, "reprocess", False):
+                        backlog.appendleft(argv)
                     self._write(out)
                     return
             elif client.reply_mode == "on":
@@ -174,11 +208,12 @@ class Connection(asyncio.Protocol):
                     client.skip_next_reply = False
                 else:
                     encode_into(out, reply, client.resp)
-            if client.flags & CLIENT_CLOSE_AFTER_REPLY:
+            if client.flags & CLIENT_CLOSE_AFTER_REPLY or self.closing:
                 self._write(out)
                 self.close()
                 return
         self.backlog = None
+        self.parser.authenticated = client.authenticated
         self._write(out)
         self.pump()
 
@@ -189,17 +224,26 @@ class Connection(asyncio.Protocol):
         if not self.closing:
             self.closing = True
             self.transport.close()
+        # Gone for the engine at once (CLIENT KILL then CLIENT LIST must not show it).
+        self._unregister()
 
     def output_buffer_size(self) -> int:
         return self.transport.get_write_buffer_size() if self.transport else 0
 
+    def input_buffer_size(self) -> int:
+        """Bytes received and not parsed yet (CLIENT LIST qbuf)."""
+        return self.parser.pending_bytes()
+
 
 def _format_addr(addr: Any) -> str:
+    """``ip:port`` as Redis prints peers (IPv6 in brackets), or a unix socket path."""
     if not addr:
         return ""
     if isinstance(addr, str):
         return addr
     host, port = addr[0], addr[1]
+    if ":" in host:
+        return f"[{host}]:{port}"
     return f"{host}:{port}"
 
 
@@ -217,20 +261,23 @@ class Server:
         engine.scheduler = loop
         self.stopping = loop.create_future()
         port = engine.config["port"]
-        for host in _bind_hosts(engine.config["bind"]):
+        for item in engine.config["bind"].split():
+            optional = item.startswith("-")
+            shown = item.lstrip("-")
+            host = {"*": "0.0.0.0", "::*": "::"}.get(shown, shown)
             try:
                 listener = await loop.create_server(
                     lambda: Connection(self), host, port, backlog=engine.config["tcp-backlog"],
                     reuse_address=True)
             except OSError as error:
-                if host.startswith("-"):
+                if optional or (host in ("::", "::1") and error.errno in (97, 99)):   # no IPv6 here
                     continue
-                if host in ("::", "::1") and error.errno in (97, 99):   # no IPv6 here
-                    continue
-                raise
+                log("warning", f"Warning: Could not create server TCP listening socket {shown}:{port}: bind: "
+                               f"{error.strerror}")
+                raise OSError(f"Failed listening on port {port} (TCP), aborting.") from error
             self.listeners.append(listener)
         if not self.listeners and port != 0:
-            raise OSError(f"Could not create server TCP listening socket *:{port}")
+            raise OSError(f"Failed listening on port {port} (TCP), aborting.")
         engine.extensions["request_shutdown"] = self.request_shutdown
         self._schedule_cron()
 
@@ -240,7 +287,8 @@ class Server:
 
     def _cron(self) -> None:
         try:
-            self.engine.cron()
+            if not self.engine.extensions.get("cron_paused"):
+                self.engine.cron()
         finally:
             if self.stopping is not None and not self.stopping.done():
                 self._schedule_cron()
@@ -251,7 +299,8 @@ class Server:
 
     async def serve(self) -> int:
         await self.start()
-        log("notice", "Ready to accept connections tcp")
+        log("notice", "Server initialized")
+        log("notice", "Ready to accept connections")
         exit_code = await self.stopping
         for listener in self.listeners:
             listener.close()
@@ -260,17 +309,21 @@ class Server:
         return exit_code
 
 
-def _bind_hosts(bind: str) -> list[str]:
-    hosts = []
-    for item in bind.split():
-        optional = item.startswith("-")
-        host = item.lstrip("-")
-        if host == "*":
-            host = "0.0.0.0"
-        elif host == "::*":
-            host = "::"
-        hosts.append(("-" if optional else "") + host if optional else host)
-    return [h.lstrip("-") if not h.startswith("-") else h for h in hosts]
+def _log_from_signal_handler(message: str) -> None:
+    # Redis's serverLogFromHandler format: "pid:signal-handler (unixtime) message".
+    try:
+        LOGGER.stream.write(f"{os.getpid()}:signal-handler ({int(time.time())}) {message}\n")
+        LOGGER.stream.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _write_pidfile(path: str) -> None:
+    try:
+        with open(path, "w") as handle:
+            handle.write(f"{os.getpid()}\n")
+    except OSError as error:
+        log("warning", f"Failed to write PID file: {error.strerror}")
 
 
 def run(argv: list[str]) -> int:
@@ -292,10 +345,12 @@ def run(argv: list[str]) -> int:
         server = Server(engine)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, lambda s=sig: _on_signal(engine, server, s))
+            loop.add_signal_handler(sig, lambda s=sig: _on_signal(engine, s))
         return await server.serve()
 
     log("notice", f"specredis {VERSION} (Redis {VERSION} compatible) starting, pid={os.getpid()}")
+    if config["pidfile"]:
+        _write_pidfile(config["pidfile"])
     try:
         return asyncio.run(main_task())
     except OSError as error:
@@ -303,14 +358,18 @@ def run(argv: list[str]) -> int:
         return 1
 
 
-def _on_signal(engine: Engine, server: Server, sig: int) -> None:
+def _on_signal(engine: Engine, sig: int) -> None:
+    """SIGTERM/SIGINT: a clean shutdown (as SHUTDOWN would), or exit at once on a second SIGINT."""
     name = "SIGTERM" if sig == signal.SIGTERM else "SIGINT"
-    log("warning", f"Received {name} scheduling shutdown...")
-    shutdown = engine.extensions.get("shutdown")
-    if shutdown is not None:
-        shutdown(signal_name=name)
-    else:
-        server.request_shutdown(0)
+    if engine.shutdown_requested is not None and sig == signal.SIGINT:
+        _log_from_signal_handler("You insist... exiting now.")
+        os._exit(1)
+    _log_from_signal_handler(f"Received {name} scheduling shutdown...")
+    engine.shutdown_requested = sig
+    if not engine.extensions["shutdown"](flags=0, signal_name=name):
+        engine.shutdown_requested = None
+        log("warning", f"{name} received but errors trying to shut down the server, check the logs for more "
+                       "information")
 
 
 def main() -> None:
