@@ -234,13 +234,6 @@ class BlockingState:
                 continue
             self.unblock(client, reply)
 
-    def databases_swapped(self, db1: Database, db2: Database) -> None:
-        """SWAPDB (before the swap): the waiters of both databases may find their keys now."""
-        ready = self.engine.ready_keys
-        for db in (db1, db2):
-            for key in db.blocking_keys:
-                ready.append((db, key))
-
     def stats(self) -> dict[str, int]:
         """The INFO clients fields this module knows."""
         return {"blocked_clients": self.blocked_count, "clients_in_timeout_table": self.with_timeout}
@@ -299,7 +292,6 @@ def install(engine: Engine) -> None:
     engine.extensions["blocking"] = state
     engine.handle_ready_keys = state.handle_ready_keys
     engine.extensions.setdefault("client_closed_hooks", []).append(state.client_closed)
-    engine.extensions.setdefault("db_swapped_hooks", []).append(state.databases_swapped)
 
 
 __all__ = [

@@ -115,12 +115,19 @@ class WatchRegistry:
 
     def db_flushed(self, db: Database) -> None:
         """FLUSHDB/FLUSHALL, before the database is emptied."""
-        self.touch_all_in_db(db, None)
+        self.touch_all_in_db(db.id, db, None)
 
-    def touch_all_in_db(self, emptied: Database, replaced_with: Database | None) -> None:
-        """touchAllWatchedKeysInDb: ``emptied`` loses its contents (to ``replaced_with``'s, for SWAPDB)."""
-        for (dbid, key), clients in list(self.watchers.items()):
-            if dbid != emptied.id:
+    def touch_all_in_db(self, dbid: int, emptied: Any, replaced_with: Any) -> None:
+        """touchAllWatchedKeysInDb: database ``dbid`` loses the contents ``emptied`` and gets
+        ``replaced_with`` (None for a flush). Both are objects with ``data`` and ``expires``."""
+        now = self.engine.now_ms()
+
+        def expired_in(contents: Any, key: bytes) -> bool:
+            when = contents.expires.get(key)
+            return when is not None and when <= now
+
+        for (watched_db, key), clients in list(self.watchers.items()):
+            if watched_db != dbid:
                 continue
             exists_in_emptied = key in emptied.data
             exists_in_new = replaced_with is not None and key in replaced_with.data
@@ -131,17 +138,18 @@ class WatchRegistry:
                     if not exists_in_new:
                         wk.expired = False      # the expired key is gone: no logical change
                         continue
-                    if _is_expired(replaced_with, key):
+                    if expired_in(replaced_with, key):
                         continue                # still (logically) absent
-                elif not exists_in_emptied and _is_expired(replaced_with, key):
+                elif not exists_in_emptied and expired_in(replaced_with, key):
                     wk.expired = True           # absent before, and an expired key now
                     continue
                 self._dirty(client)
 
-    def databases_swapped(self, db1: Database, db2: Database) -> None:
-        """SWAPDB, called before the contents of ``db1`` and ``db2`` are exchanged."""
-        self.touch_all_in_db(db1, db2)
-        self.touch_all_in_db(db2, db1)
+    def databases_swapped(self, first: Database, second: Database) -> None:
+        """SWAPDB, called after the contents of the two databases were exchanged."""
+        # ``second`` now holds what ``first`` had, and the other way round.
+        self.touch_all_in_db(first.id, second, first)
+        self.touch_all_in_db(second.id, first, second)
 
     def any_expired(self, client: Client) -> bool:
         """isWatchedKeyExpired: a watched key (not expired when watched) has expired since."""
@@ -272,8 +280,8 @@ def install(engine: Engine) -> None:
     engine.extensions.setdefault("client_reset_hooks", []).append(
         lambda client: discard_transaction(client) if client.flags & CLIENT_MULTI
         else registry.unwatch_all(client))
-    swapped = engine.extensions.setdefault("db_swapped_hooks", [])
-    swapped.append(registry.databases_swapped)
+    # engine/generic.py's swap_databases calls these after the swap.
+    engine.extensions.setdefault("swapdb_hooks", []).append(registry.databases_swapped)
     previous = engine.extensions.get("dynamic_command_flags")
 
     def exec_flags(client: Client, cmd: CommandDef, argv: list[bytes], flags: int) -> int:

@@ -75,7 +75,7 @@ class HashValue:
         table = self.table
         return self.count if table is None else len(table)
 
-    def encoding(self, config: Any) -> str:
+    def encoding(self, config: Any = None) -> str:
         """OBJECT ENCODING."""
         return "listpack" if self.table is None else "hashtable"
 

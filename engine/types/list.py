@@ -53,7 +53,7 @@ class ListValue:
         yield from reversed(self.head)
         yield from self.tail
 
-    def encoding(self, config: Any) -> str:
+    def encoding(self, config: Any = None) -> str:
         """OBJECT ENCODING: Redis 7.0 keeps every list in a quicklist (listpack lists came in 7.2)."""
         return "quicklist"
 
