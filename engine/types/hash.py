@@ -26,6 +26,7 @@ from specredis.engine.args import (
 )
 from specredis.engine.client import Client
 from specredis.engine.core import NOTIFY_GENERIC, NOTIFY_HASH
+from specredis.engine.debug import digest_pairs, register_digest
 from specredis.engine.errors import OVERFLOW, RedisError, SyntaxErr, WrongTypeError, wrong_arity
 from specredis.engine.glob import glob_match
 from specredis.engine.keyspace import Database, register_type
@@ -202,6 +203,8 @@ class HashValue:
 
 
 register_type(HashValue, "hash")
+# DEBUG DIGEST: each (field, value) digested on its own and xor-ed in, so order does not matter.
+register_digest(HashValue, lambda digest, value: digest_pairs(digest, value.items()))
 
 
 # -- helpers ------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from specredis.engine.args import parse_int
 from specredis.engine.blocking import block_for_keys, may_block, parse_timeout_seconds, propagate
 from specredis.engine.client import Client
 from specredis.engine.core import NOTIFY_GENERIC, NOTIFY_LIST
+from specredis.engine.debug import digest_ordered, register_digest
 from specredis.engine.errors import (
     NO_SUCH_KEY,
     OUT_OF_RANGE,
@@ -171,6 +172,7 @@ class ListValue:
 
 
 register_type(ListValue, "list")
+register_digest(ListValue, digest_ordered)      # DEBUG DIGEST: every element mixed in, in order
 
 
 # -- helpers ------------------------------------------------------------------------------

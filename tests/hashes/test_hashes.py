@@ -227,3 +227,10 @@ def _multiset(reply: object) -> list:
     if isinstance(reply, RMap):
         return sorted(reply.pairs)
     return sorted(reply)
+
+
+def test_debug_digest_matches_the_reference(pair: Pair) -> None:
+    small, big = pair.key("small"), pair.key("big")
+    pair.check("HSET", small, "a", 1, "b", "two", "\x00", "\x02")
+    pair.check("HSET", big, *[x for i in range(600) for x in (f"f{i}", i)])
+    pair.check("DEBUG", "DIGEST-VALUE", small, big)

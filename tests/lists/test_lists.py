@@ -161,3 +161,11 @@ def test_random_operations_agree(pair: Pair) -> None:
         pair.check(*command)
     pair.check("LRANGE", k, 0, -1)
     pair.check("LRANGE", other, 0, -1)
+
+
+def test_debug_digest_matches_the_reference(pair: Pair) -> None:
+    k, e = pair.key("l"), pair.key("e")
+    pair.run(["RPUSH", k, "a", "b", "", "\x00", "12", "-3"], ["LPUSH", k, "z"], ["RPUSH", e, "x"], ["LPOP", e])
+    pair.check("DEBUG", "DIGEST-VALUE", k, e)
+    pair.check("PEXPIRE", k, 100000)
+    pair.check("DEBUG", "DIGEST-VALUE", k)
