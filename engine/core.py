@@ -81,6 +81,8 @@ class Stats:
         self.expired_keys = 0
         self.expired_stale_perc = 0.0
         self.expired_time_cap_reached_count = 0
+        self.expire_cycle_time_used_us = 0          # active expiry's time (engine/expire.py)
+        self.expire_cycle_cpu_milliseconds = 0
         self.evicted_keys = 0
         self.keyspace_hits = 0
         self.keyspace_misses = 0

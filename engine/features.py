@@ -24,6 +24,8 @@ FEATURE_MODULES: tuple[str, ...] = (
     "specredis.engine.multi",
     "specredis.engine.info",
     "specredis.engine.configcmd",
+    "specredis.engine.expire",
+    "specredis.engine.generic",
 )
 
 

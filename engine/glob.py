@@ -1,9 +1,10 @@
 """Redis glob-style patterns (util.c stringmatchlen), compiled to regular expressions.
 
 Used by KEYS, SCAN MATCH, PSUBSCRIBE, CONFIG GET, COMMAND LIST PATTERN, ACL key
-patterns. Supports ``*``, ``?``, ``[abc]``, ``[^a-z]``, ``[a-]`` and ``\\`` escapes,
-with Redis's treatment of odd cases: a reversed range ``[z-a]`` matches as
-``[a-z]``, and an unterminated ``[`` class runs to the end of the pattern.
+patterns. Supports ``*``, ``?``, ``[abc]``, ``[^a-z]`` and ``\\`` escapes, with
+Redis's treatment of odd cases: a reversed range ``[z-a]`` matches as ``[a-z]``,
+``-`` before the last byte always makes a range (``[a-]`` is ``]``..``a``), and an
+unterminated ``[`` class runs to the end of the pattern.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ def _translate(pattern: bytes) -> bytes:
                 if pattern[i] == 0x5C and i + 1 < n:  # escaped char inside a class
                     i += 1
                     items.append(re.escape(bytes([pattern[i]])))
-                elif i + 2 < n and pattern[i + 1] == 0x2D and pattern[i + 2] != 0x5D:
+                elif i + 2 < n and pattern[i + 1] == 0x2D:
+                    # Like stringmatchlen, 'x-' takes the next byte as the range end even if it
+                    # is ']' (so '[a-]' is the range ']'..'a', and the class goes on after it).
                     lo, hi = pattern[i], pattern[i + 2]
                     if lo > hi:
                         lo, hi = hi, lo

@@ -16,6 +16,13 @@ lookup → type check → mutate → ``engine.dirty += n`` → :meth:`Database.s
 (WATCH, client tracking) → :meth:`Engine.notify` (keyspace events). Propagation to
 AOF and replicas is derived from ``dirty`` by the dispatcher, with explicit
 rewrites through :meth:`Engine.rewrite_command` / :meth:`Engine.also_propagate`.
+
+Keys are created only through :meth:`Database.set_key` or :meth:`Database.add`
+(never ``db.data[key] = ...`` for a new key): they emit the ``new`` keyspace event,
+and SCAN's cursor index (``engine/generic.py``) learns of new keys there.
+
+Value classes of the other types may define ``dup()`` (a deep copy, for COPY; else
+``copy.deepcopy`` is used) and ``encoding()`` (the OBJECT ENCODING name).
 """
 
 from __future__ import annotations
@@ -26,6 +33,10 @@ from specredis.engine.errors import WrongTypeError
 
 if TYPE_CHECKING:
     from specredis.engine.core import Engine
+
+# notify-keyspace-events classes used here (the NOTIFY_* of engine/core.py, which imports this module).
+NOTIFY_KEY_MISS = 1 << 11
+NOTIFY_NEW = 1 << 14
 
 # Python class -> Redis type name (as TYPE reports it).
 TYPE_NAMES: dict[type, str] = {bytes: "string", bytearray: "string"}
@@ -45,7 +56,7 @@ def type_name(value: Any) -> str:
 class Database:
     """One numbered database: ``data`` (key -> value) and ``expires`` (key -> unix ms)."""
 
-    __slots__ = ("id", "engine", "data", "expires", "avg_ttl", "expire_cursor", "blocking_keys")
+    __slots__ = ("id", "engine", "data", "expires", "avg_ttl", "expire_cursor", "blocking_keys", "scan_index")
 
     def __init__(self, engine: Engine, index: int) -> None:
         self.id = index
@@ -56,6 +67,8 @@ class Database:
         self.expire_cursor = 0
         # key -> clients blocked on it (engine/blocking.py fills it).
         self.blocking_keys: dict[bytes, Any] = {}
+        # SCAN's cursor index while scans are in progress (engine/generic.py KeyScanIndex).
+        self.scan_index: Any = None
 
     def __len__(self) -> int:
         return len(self.data)
@@ -95,11 +108,11 @@ class Database:
     def lookup_read(self, key: bytes) -> Any:
         """The value of ``key`` for a read, or None; counts keyspace hits and misses."""
         value = self.data.get(key)
-        if value is None:
-            self.engine.stats.keyspace_misses += 1
-            return None
-        if self.expires and key in self.expires and self.expire_if_needed(key):
-            self.engine.stats.keyspace_misses += 1
+        if value is None or (self.expires and key in self.expires and self.expire_if_needed(key)):
+            engine = self.engine
+            engine.stats.keyspace_misses += 1
+            if engine.notify_flags & NOTIFY_KEY_MISS:
+                engine.notify(NOTIFY_KEY_MISS, "keymiss", key, self.id)
             return None
         self.engine.stats.keyspace_hits += 1
         return value
@@ -133,14 +146,33 @@ class Database:
         """Store ``value`` at ``key`` (create or overwrite) and signal the modification.
 
         Overwriting drops any TTL unless ``keep_ttl`` (setKey in db.c)."""
-        self.data[key] = value
+        data = self.data
+        engine = self.engine
+        if self.scan_index is not None:
+            self.scan_index.pending.add(key)
+        if engine.notify_flags & NOTIFY_NEW and key not in data:
+            data[key] = value
+            engine.notify(NOTIFY_NEW, "new", key, self.id)
+        else:
+            data[key] = value
         if not keep_ttl and self.expires:
             self.expires.pop(key, None)
-        self.signal_modified(key)
+        if self.blocking_keys:
+            self.signal_ready(key)      # RENAME/MOVE/RESTORE onto a key clients wait on
+        if engine.key_modified_hooks:   # signal_modified, inline: SET and MSET run this per key
+            for hook in engine.key_modified_hooks:
+                hook(self, key)
 
     def add(self, key: bytes, value: Any) -> None:
-        """Store a value at a key known to be absent."""
+        """Store a value at a key known to be absent (dbAdd: emits the ``new`` event)."""
         self.data[key] = value
+        if self.scan_index is not None:
+            self.scan_index.pending.add(key)
+        engine = self.engine
+        if engine.notify_flags & NOTIFY_NEW:
+            engine.notify(NOTIFY_NEW, "new", key, self.id)
+        if self.blocking_keys:
+            self.signal_ready(key)      # dbAdd signals keys clients may be blocked on
 
     def delete(self, key: bytes) -> bool:
         """Delete ``key`` (no effects besides the removal); True if it existed."""
