@@ -162,7 +162,8 @@ class ConfigParam:
     ``parse(args) -> value`` (special kinds) receives the list of arguments (one
     element unless ``multi_arg``); ``format(value) -> str`` gives CONFIG GET's text;
     ``rewrite(value, default) -> (lines, force)`` gives CONFIG REWRITE's lines
-    (``None`` for lines means "remove any line of this parameter").
+    (``None`` for lines means "remove any line of this parameter"; a line may be a
+    ``(line, force)`` pair to force it alone).
     ``apply(engine, value)`` runs after a change on a live engine; it may raise
     :class:`ConfigError` to refuse the change (everything is then rolled back)."""
 
@@ -179,7 +180,7 @@ class ConfigParam:
     nullable: bool = False
     parse: Callable[[list[str]], Any] | None = None
     format: Callable[[Any], str] | None = None
-    rewrite: Callable[[Any, Any], tuple[list[str] | None, bool]] | None = None
+    rewrite: Callable[[Any, Any], tuple[list[Any] | None, bool]] | None = None
     apply: Callable[[Any, Any], None] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     immutable: bool = False         # shorthand for the IMMUTABLE flag

@@ -183,7 +183,11 @@ def _param_rewrite(state: _RewriteState, config: Config, param: ConfigParam) -> 
     lines, force = param.rewrite_lines(config.values[param.name])
     state.mark_processed(param.name)
     for line in lines or ():
-        state.rewrite(param.name, line, force)
+        # A line may carry its own force flag: (line, force).
+        if isinstance(line, tuple):
+            state.rewrite(param.name, line[0], line[1])
+        else:
+            state.rewrite(param.name, line, force)
 
 
 def default_user_lines(engine: Any) -> list[str]:

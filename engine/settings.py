@@ -156,15 +156,17 @@ def _format_output_limits(value: dict[str, tuple[int, int, int]]) -> str:
     return " ".join(parts)
 
 
-def _rewrite_output_limits(value: dict, default: dict) -> tuple[list[str], bool]:
+def _rewrite_output_limits(value: dict, default: dict) -> tuple[list[Any], bool]:
     from specredis.engine.config import format_memory
 
+    # One line per class, each forced only when that class differs from its default; a class at
+    # its default still takes over an old line of the file.
     lines = []
     for cls in CLIENT_CLASSES:
-        if value[cls] != default[cls]:
-            hard, soft, seconds = value[cls]
-            lines.append(f"client-output-buffer-limit {cls} {format_memory(hard)} {format_memory(soft)} {seconds}")
-    return lines, bool(lines)
+        hard, soft, seconds = value[cls]
+        line = f"client-output-buffer-limit {cls} {format_memory(hard)} {format_memory(soft)} {seconds}"
+        lines.append((line, value[cls] != default[cls]))
+    return lines, False
 
 
 def parse_notify_flags(text: str) -> int:
@@ -286,9 +288,12 @@ def _rewrite_replicaof(value: tuple[str, int] | None, default: Any) -> tuple[lis
 
 
 def _parse_bind(args: list[str]) -> str:
+    if args == [""]:
+        return ""                          # bind "" : listen nowhere
     if len(args) > 16:
         raise ConfigError("Too many bind addresses specified.")
     if any(not arg for arg in args):
+        # An empty address cannot be bound (CONFIG SET "a  b" splits into a, "", b).
         raise ConfigError("Failed to bind to specified addresses.")
     return " ".join(args)
 
