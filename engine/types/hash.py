@@ -227,8 +227,8 @@ def _lookup_or_create(db: Database, key: bytes) -> HashValue:
 
 
 def _limits(client: Client) -> tuple[int, int]:
-    config = client.engine.config
-    return config["hash-max-listpack-entries"], config["hash-max-listpack-value"]
+    values = client.engine.config.values        # canonical names: one dict lookup each
+    return values["hash-max-listpack-entries"], values["hash-max-listpack-value"]
 
 
 def _notify(client: Client, event: str, key: bytes) -> None:
@@ -250,12 +250,24 @@ def hset_command(client: Client, argv: list[bytes]) -> int:
     """HSET key field value [field value ...]"""
     if len(argv) % 2:
         raise wrong_arity("hset")
-    value = _lookup_or_create(client.db, argv[1])
-    max_entries, max_value = _limits(client)
+    db = client.db
+    key = argv[1]
+    value = db.data.get(key)
+    if value is None or db.expires:
+        value = _lookup_or_create(db, key)
+    elif type(value) is not HashValue:
+        raise WrongTypeError()
+    engine = client.engine
+    limits = engine.config.values
+    max_entries, max_value = limits["hash-max-listpack-entries"], limits["hash-max-listpack-value"]
     created = 0
     for i in range(2, len(argv), 2):
         created += value.set(argv[i], argv[i + 1], max_entries, max_value)
-    _written(client, argv[1], "hset", (len(argv) - 2) // 2)
+    if engine.key_modified_hooks:
+        db.signal_modified(key)
+    if engine.notify_flags:
+        engine.notify(NOTIFY_HASH, "hset", key, db.id)
+    engine.dirty += (len(argv) - 2) // 2
     return created
 
 

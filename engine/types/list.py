@@ -214,29 +214,40 @@ def _delete_if_empty(client: Client, key: bytes, value: ListValue) -> bool:
 def _push(client: Client, argv: list[bytes], where: int, only_existing: bool) -> int:
     db = client.db
     key = argv[1]
-    value = _lookup_list(db, key)
-    if value is None:
-        if only_existing:
-            return 0
-        value = ListValue()
-        db.add(key, value)          # signals the key ready for clients blocked on it
+    value = db.data.get(key)
+    if value is None or db.expires:
+        value = _lookup_list(db, key)       # the slow path: expiry, creation
+        if value is None:
+            if only_existing:
+                return 0
+            value = ListValue()
+            db.add(key, value)          # signals the key ready for clients blocked on it
+    elif type(value) is not ListValue:
+        raise WrongTypeError()
     if where == LEFT:
         value.head.extend(argv[2:])
     else:
         value.tail.extend(argv[2:])
-    client.engine.dirty += len(argv) - 2
-    db.signal_modified(key)
-    _notify(client, "lpush" if where == LEFT else "rpush", key)
-    return len(value)
+    engine = client.engine
+    engine.dirty += len(argv) - 2
+    if engine.key_modified_hooks:
+        db.signal_modified(key)
+    if engine.notify_flags:
+        engine.notify(NOTIFY_LIST, "lpush" if where == LEFT else "rpush", key, db.id)
+    return len(value.head) + len(value.tail)
 
 
 def _pop_one(client: Client, key: bytes, value: ListValue, where: int) -> bytes:
     """Pop one element with every write effect (the key is deleted when emptied)."""
     element = value.pop_left() if where == LEFT else value.pop_right()
-    client.engine.dirty += 1
-    _notify(client, "lpop" if where == LEFT else "rpop", key)
-    _delete_if_empty(client, key, value)
-    client.db.signal_modified(key)
+    engine = client.engine
+    engine.dirty += 1
+    if engine.notify_flags:
+        engine.notify(NOTIFY_LIST, "lpop" if where == LEFT else "rpop", key, client.db.id)
+    if not value.head and not value.tail:
+        _delete_if_empty(client, key, value)
+    if engine.key_modified_hooks:
+        client.db.signal_modified(key)
     return element
 
 
