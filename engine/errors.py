@@ -78,7 +78,8 @@ def unknown_command(name: bytes, args: list[bytes]) -> RedisError:
     for arg in args:
         if len(shown) >= 128:
             break
-        shown += b"'" + arg[: 128 - len(shown)] + b"' "
+        # printf's %.*s: at most the room left, and only up to a NUL byte.
+        shown += b"'" + arg.split(b"\0", 1)[0][: 128 - len(shown)] + b"' "
     return RedisError(f"ERR unknown command '{_trunc(name)}', with args beginning with: {_trunc(shown, 1 << 20)}")
 
 
@@ -94,6 +95,7 @@ def subcommand_syntax_error(argv: list[bytes]) -> RedisError:
 
 
 def _trunc(value: bytes, limit: int = 128) -> str:
-    # Redis prints at most 128 bytes and replaces CR/LF so the reply stays one line.
-    text = value[:limit].decode("utf-8", errors="surrogateescape")
+    # Redis prints at most 128 bytes with %.128s (which also stops at a NUL byte) and
+    # replaces CR/LF so the reply stays one line.
+    text = value.split(b"\0", 1)[0][:limit].decode("utf-8", errors="surrogateescape")
     return text.replace("\r", " ").replace("\n", " ")
