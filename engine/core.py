@@ -224,6 +224,7 @@ class Engine:
         for d in defs.values():
             d.subcommands = {}
             d.calls = d.usec = d.rejected_calls = d.failed_calls = 0
+            d.latency_us = None        # {elapsed_us: count} while latency-tracking is on (engine/info.py)
             hints = (d.reply or {}).get("resp2") if isinstance(d.reply, dict) else None
             d.resp2_hints = hints or None
             d.handler = _resolve(d.handler_name) if d.implemented and d.handler_name else None
@@ -429,6 +430,9 @@ class Engine:
         elapsed_us = (time.perf_counter_ns() - start) // 1000
         cmd.calls += 1
         cmd.usec += elapsed_us
+        latency = cmd.latency_us
+        if latency is not None:
+            latency[elapsed_us] = latency.get(elapsed_us, 0) + 1
         self.stats.total_commands_processed += 1
         client.commands_processed += 1
         client.last_command = cmd

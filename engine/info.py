@@ -14,8 +14,9 @@ replication its role and offsets, while the defaults here stay real for a server
 without those features.
 
 The instantaneous metrics (ops/sec, kbps) come from a sampler in the engine's cron,
-as Redis's serverCron does every 100 ms; command latency percentiles come from a
-per-command histogram kept while ``latency-tracking`` is on.
+as Redis's serverCron does every 100 ms; command latency percentiles come from the
+per-command duration counts the dispatcher keeps (``cmd.latency_us``) while
+``latency-tracking`` is on, read as Redis's HdrHistogram would report them.
 """
 
 from __future__ import annotations
@@ -153,6 +154,16 @@ class LatencyHistogram:
         self.counts[key] = self.counts.get(key, 0) + 1
         self.total += 1
 
+    @classmethod
+    def from_microseconds(cls, counts: dict[int, int]) -> LatencyHistogram:
+        """The histogram of durations counted in whole microseconds (what the dispatcher keeps)."""
+        histogram = cls()
+        for micros, count in counts.items():
+            key = cls.bucket_top(max(1, micros * 1000))
+            histogram.counts[key] = histogram.counts.get(key, 0) + count
+            histogram.total += count
+        return histogram
+
     def value_at(self, percentile: float) -> int:
         if not self.total:
             return 0
@@ -178,7 +189,6 @@ class InfoState:
         self.last_sample_ms = now
         self.peak_memory = 0
         self.startup_memory = process_rss()
-        self.latency: dict[str, LatencyHistogram] = {}
 
     def cron(self) -> None:
         """Sample the instantaneous metrics every SAMPLE_PERIOD_MS (serverCron's run_with_period(100))."""
@@ -197,13 +207,9 @@ class InfoState:
         now = self.engine.clock()
         for metric in (self.ops, self.net_input, self.net_output):
             metric.reset(now, 0)
-        self.latency.clear()
-
-    def after_command(self, client: Client, cmd: Any, argv: list[bytes], elapsed_us: int) -> None:
-        histogram = self.latency.get(cmd.fullname)
-        if histogram is None:
-            histogram = self.latency[cmd.fullname] = LatencyHistogram()
-        histogram.record(elapsed_us * 1000)
+        for cmd in self.engine.command_defs.values():
+            if cmd.latency_us:
+                cmd.latency_us = {}
 
     def used_memory(self) -> int:
         used = process_rss()
@@ -220,14 +226,14 @@ def _state(engine: Any) -> InfoState:
 
 
 def _apply_latency_tracking(engine: Any, value: bool) -> None:
-    state = engine.extensions.get("info")
-    if state is None:
-        return
-    hooks = engine.after_command_hooks
-    if value and state.after_command not in hooks:
-        hooks.append(state.after_command)
-    elif not value and state.after_command in hooks:
-        hooks.remove(state.after_command)
+    # The dispatcher counts each command's durations (whole microseconds, as Redis measures
+    # them) in cmd.latency_us while it is a dict; None turns the counting off.
+    for cmd in engine.command_defs.values():
+        if value:
+            if cmd.latency_us is None:
+                cmd.latency_us = {}
+        else:
+            cmd.latency_us = None
 
 
 on_change("latency-tracking", _apply_latency_tracking)
@@ -534,11 +540,12 @@ def _errorstats(engine: Any, state: InfoState) -> list[tuple[str, Any]]:
 def _latencystats(engine: Any, state: InfoState) -> list[tuple[str, Any]]:
     percentiles = engine.config["latency-tracking-info-percentiles"]
     out = []
-    for name, histogram in state.latency.items():
-        if not histogram.total:
+    for cmd in engine.command_defs.values():
+        if not cmd.latency_us:
             continue
+        histogram = LatencyHistogram.from_microseconds(cmd.latency_us)
         fields = ",".join(f"p{format_percentile(p)}={histogram.value_at(p) / 1000:.3f}" for p in percentiles)
-        out.append((f"latency_percentiles_usec_{name}", fields))
+        out.append((f"latency_percentiles_usec_{cmd.fullname}", fields))
     return out
 
 
