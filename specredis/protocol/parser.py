@@ -26,9 +26,12 @@ arguments, malformed input, inline commands -- goes through the exact,
 byte-by-byte path below, which keeps Redis's semantics and resumable state for
 arguments that arrive over many reads. Nothing is ever allocated in proportion
 to a claimed length: counts and lengths only ever bound loops over data that has
-actually arrived. (hiredis is not used: it allocates a list as soon as it reads
-``*N``, accepts non-bulk elements, and checking its output costs more than this
-parser; see the module tests' benchmark notes.)
+actually arrived.
+
+hiredis is not used: its reader allocates a list as soon as it reads ``*N`` and
+accepts elements that are not bulk strings, and making it safe (scanning for large
+counts first, then re-encoding every request to compare with the input) costs
+more than this parser (``tests/protocol/test_resp_bench.py`` measures both).
 """
 
 from __future__ import annotations
@@ -245,11 +248,12 @@ class RequestParser:
             self._buf = data if type(data) is bytes else bytes(data)
             self._pos = 0
         elif type(buf) is bytes:
-            pending = len(buf) - pos
-            if pending + len(data) <= _WINDOW_MAX:
+            if len(buf) - pos <= 4096:
+                # A short tail (a request cut by the read): one copy, and the buffer
+                # stays bytes, which the fast path can split without another copy.
                 self._buf = buf[pos:] + data
             else:
-                # Large input (a big argument arriving over many reads): append in
+                # A long tail (a big argument arriving over many reads): append in
                 # place from now on instead of copying the whole tail every time.
                 grown = bytearray(memoryview(buf)[pos:])
                 grown += data
@@ -415,7 +419,8 @@ class RequestParser:
             if n == 1:
                 out.extend([arg] for arg in args)
             else:
-                out.extend(map(list, zip(*[iter(args)] * n, strict=True)))
+                # Exact grouping: len(args) is a multiple of n by construction.
+                out.extend(map(list, zip(*[iter(args)] * n)))  # noqa: B905
             i = end
         if not i:
             self._window = _WINDOW_MIN

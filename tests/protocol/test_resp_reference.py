@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from resp_cases import CASES, UNAUTHENTICATED_CASES, mb  # noqa: E402
 from servers import ServerProcess, start_reference  # noqa: E402
 
-from specredis.protocol.client import RespReader  # noqa: E402
+from specredis.protocol.client import RespError, RespReader  # noqa: E402
 from specredis.protocol.encoder import encode  # noqa: E402
 from specredis.protocol.parser import ProtocolError, RequestParser  # noqa: E402
 from specredis.protocol.replies import (  # noqa: E402
@@ -128,8 +128,8 @@ def run_reference(server: ServerProcess, data: bytes, requests: int, error: str 
         conn.send(data)
         for index in range(requests):
             reply = conn.reply()
-            assert not (isinstance(reply, object) and type(reply).__name__ == "RespError"
-                        and "Protocol error" in reply.text), f"reply {index} is a protocol error: {reply}"
+            assert not (isinstance(reply, RespError) and "Protocol error" in reply.text), \
+                f"reply {index} is a protocol error: {reply}"
         if error is None:
             assert conn.idle(), "the reference sent more replies, or closed the connection"
             if not partial:
