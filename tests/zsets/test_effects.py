@@ -19,7 +19,7 @@ from servers import ServerProcess, start_reference
 
 from specredis.engine.core import Engine
 from specredis.engine.settings import parse_notify_flags
-from specredis.protocol.client import RespClient, RPush
+from specredis.protocol.client import RPush
 
 # Deterministic sequences (random pops only from one-member sets).
 SEQUENCES: dict[str, list[list[str]]] = {
