@@ -16,7 +16,9 @@ scores as integers where they are integral; SORT converts a listpack to a skipli
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable
+from fractions import Fraction
 from typing import Any
 
 from sortedcontainers import SortedList
@@ -45,6 +47,7 @@ LONG_MAX = LLONG_MAX
 RANDMEMBER_MAX_REPEATS = 1 << 32
 
 _INF = math.inf
+_DBL_MIN = sys.float_info.min     # smallest normal double: below it strtod may report ERANGE
 # Listpacks print integral scores in this range as integers (double2ll's safe range).
 _LISTPACK_INT_LIMIT = float(1 << 62)
 
@@ -367,9 +370,13 @@ def parse_score(raw: bytes) -> float:
         try:
             value = float(raw)
         except ValueError:
-            value = 0.0
-        if value != 0.0 and value - value == 0.0:      # finite and non-zero
-            return value
+            value = None
+        if value is not None:
+            if value != 0.0:
+                if value - value == 0.0:        # finite
+                    return value
+            elif not raw.strip(b"-0."):         # zero spelled with zeros only: no underflow
+                return value
     return parse_float(raw)
 
 
@@ -377,10 +384,11 @@ _C_SPACE = b" \t\n\v\f\r"
 
 
 def strtod_whole(raw: bytes) -> tuple[float, bool] | None:
-    """C ``strtod`` over a whole argument: (value, out of range) or None when not a number.
+    """C ``strtod`` over a whole argument: (value, errno ERANGE) or None when not a number.
 
     As in C, leading white space is skipped, an empty string converts to 0, hex and
-    inf/infinity are accepted and overflow gives ±inf; NaN is refused."""
+    inf/infinity are accepted, overflow gives ±inf; NaN is refused. ERANGE is what
+    glibc reports: overflow, underflow to zero, and inexact subnormal results."""
     text = raw.split(b"\0", 1)[0]       # the C string ends at the first NUL
     if not text:
         return 0.0, False
@@ -388,8 +396,9 @@ def strtod_whole(raw: bytes) -> tuple[float, bool] | None:
     if not body or body[-1:] in (b" ", b"\t", b"\n", b"\v", b"\f", b"\r") or b"_" in body:
         return None
     unsigned = body[1:] if body[:1] in (b"+", b"-") else body
+    is_hex = unsigned[:2] in (b"0x", b"0X")
     try:
-        if unsigned[:2] in (b"0x", b"0X"):
+        if is_hex:
             try:
                 value = float.fromhex(body.decode("ascii"))
             except OverflowError:
@@ -400,14 +409,24 @@ def strtod_whole(raw: bytes) -> tuple[float, bool] | None:
         return None
     if value != value:
         return None
-    erange = False
     if value in (_INF, -_INF):
-        erange = b"inf" not in body.lower()
-    elif value == 0.0:
-        mantissa = unsigned.lower().split(b"e")[0] if unsigned[:2].lower() != b"0x" \
-            else unsigned.lower().split(b"p")[0][2:]
-        erange = any(c in b"123456789abcdef" for c in mantissa)
-    return value, erange
+        return value, b"inf" not in body.lower()
+    if abs(value) < _DBL_MIN:
+        # Zero or subnormal: ERANGE unless the text is exactly that value.
+        return value, _exact_value(unsigned, is_hex) != Fraction(abs(value))
+    return value, False
+
+
+def _exact_value(unsigned: bytes, is_hex: bool) -> Fraction:
+    """The exact rational a (sign-less) decimal or hex number text denotes."""
+    text = unsigned.decode("ascii").lower()
+    if not is_hex:
+        return Fraction(text)
+    mantissa, _, exponent = text[2:].partition("p")
+    whole, _, frac = mantissa.partition(".")
+    digits = int((whole + frac) or "0", 16)
+    shift = int(exponent or "0") - 4 * len(frac)
+    return Fraction(digits) * (Fraction(2) ** shift)
 
 
 def _parse_range_bound(raw: bytes) -> tuple[float, bool]:
@@ -613,7 +632,38 @@ def _zadd_finish(client: Client, key: bytes, added: int, updated: int, incr: int
 
 def zadd_command(client: Client, argv: list[bytes]) -> object:
     """ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]"""
+    if len(argv) == 4 and argv[2][:1] in _NUMBER_STARTS:
+        return _zadd_one(client, argv[1], parse_score(argv[2]), argv[3])
     return _zadd_generic(client, argv, 2, 0)
+
+
+# A score never starts like an option (NX, XX, GT, LT, CH, INCR): the fast path's test.
+_NUMBER_STARTS = frozenset(bytes([c]) for c in b"0123456789-+.")
+
+
+def _zadd_one(client: Client, key: bytes, score: float, member: bytes) -> int:
+    """ZADD key score member, without options: the common case, kept short."""
+    db = client.db
+    value = db.lookup_write(key)
+    created = False
+    if value is None:
+        max_entries, max_value = _listpack_limits(client)
+        value = ZSetValue(max_entries != 0 and len(member) <= max_value)
+        db.add(key, value)
+        created = True
+    elif type(value) is not ZSetValue:
+        raise WrongTypeError()
+    current = value.scores.get(member)
+    if current is None:
+        if value.listpack:
+            value.fits_listpack(member, *_listpack_limits(client))
+        value.insert(member, score)
+        _zadd_finish(client, key, 1, 0, 0, created)
+        return 1
+    if score != current:
+        value.update(member, current, score)
+        _zadd_finish(client, key, 0, 1, 0, created)
+    return 0
 
 
 def zincrby_command(client: Client, argv: list[bytes]) -> object:
