@@ -104,6 +104,14 @@ class ZSetValue:
         # ZSCAN's index of the skiplist encoding: (scan hash, member), built on demand.
         self.scan_index: SortedList | None = None
 
+    @classmethod
+    def from_pairs(cls, pairs: Iterable[tuple[bytes, float]], max_entries: int, max_value: int) -> ZSetValue:
+        """A set of (member, score) pairs with distinct members, encoded as Redis encodes a
+        set of that size when it builds one (loading a dump, the STORE commands)."""
+        value = _from_entries((score, member) for member, score in pairs)
+        value.to_listpack_if_fits(max_entries, max_value)
+        return value
+
     def __len__(self) -> int:
         return len(self.scores)
 
