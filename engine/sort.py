@@ -30,7 +30,6 @@ key permissions are restricted.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from specredis.engine.args import parse_int
@@ -44,7 +43,6 @@ from specredis.engine.types.set import SetValue
 from specredis.engine.types.zset import ZSetValue, strtod_whole
 
 NOT_DOUBLE = "ERR One or more scores can't be converted into double"
-_DBL_MIN = sys.float_info.min           # below this (in magnitude) glibc's strtod reports ERANGE
 
 
 def lookup_by_pattern(db: Database, pattern: bytes, element: bytes) -> bytes | None:
@@ -83,9 +81,7 @@ def _sort_score(text: bytes) -> float | None:
     if parsed is None:
         return None
     value, out_of_range = parsed
-    if out_of_range or (value != 0.0 and abs(value) < _DBL_MIN):
-        return None
-    return value
+    return None if out_of_range else value
 
 
 def _c_string(data: bytes) -> bytes:
@@ -180,7 +176,7 @@ def _sort(client: Client, argv: list[bytes], readonly: bool) -> object:
     elif kind is ListValue:
         elements = list(value)
     elif kind is SetValue:
-        elements = list(value.ordered())
+        elements = value.ordered()
     else:
         elements = list(value.scores)
 

@@ -124,10 +124,11 @@ class SetValue:
         return True
 
     def ordered(self) -> list[bytes]:
-        """The members in iteration order: numeric for an intset, storage order otherwise."""
+        """The members in iteration order (numeric for an intset, storage order otherwise), as a
+        new list: a reply may be encoded after later commands changed the set (MULTI/EXEC)."""
         if self.intset:
             return sorted(self.items, key=int)
-        return self.items
+        return self.items.copy()
 
     def random_member(self, rng: Any) -> bytes:
         items = self.items
@@ -362,7 +363,7 @@ def srandmember_command(client: Client, argv: list[bytes]) -> object:
             raise RedisError(SRANDMEMBER_RANGE)
         return rng.choices(items, k=-count)
     if count >= len(items):
-        return list(value.ordered())
+        return value.ordered()
     return rng.sample(items, count)
 
 
@@ -408,7 +409,7 @@ def _intersection(sets: list[SetValue]) -> list[bytes]:
     sets = sorted(sets, key=len)
     smallest = sets[0]
     if len(sets) == 1:
-        return list(smallest.ordered())
+        return smallest.ordered()
     others = [s.index for s in sets[1:]]
     if len(others) == 1:
         other = others[0]
