@@ -299,7 +299,16 @@ def _clients(engine: Any, state: InfoState) -> list[tuple[str, Any]]:
             max_out = max(max_out, client.sink.output_buffer_size())
         except Exception:       # a sink without a buffer to report
             pass
-    blocked = sum(1 for c in clients if c.flags & CLIENT_BLOCKED)
+    blocking = engine.extensions.get("blocking")
+    if blocking is not None and hasattr(blocking, "stats"):
+        # The blocking machinery knows which waits have a deadline (and that a paused client
+        # is not "blocked" in Redis's count).
+        counts = blocking.stats()
+        blocked, in_timeout = counts["blocked_clients"], counts["clients_in_timeout_table"]
+    else:
+        waiting = [c for c in clients if c.flags & CLIENT_BLOCKED]
+        blocked = len(waiting)
+        in_timeout = sum(1 for c in waiting if getattr(c.blocked, "deadline_ms", 0))
     return [
         ("connected_clients", len(normal)),
         ("cluster_connections", 0),
@@ -308,7 +317,7 @@ def _clients(engine: Any, state: InfoState) -> list[tuple[str, Any]]:
         ("client_recent_max_output_buffer", max_out),
         ("blocked_clients", blocked),
         ("tracking_clients", sum(1 for c in clients if c.flags & CLIENT_TRACKING)),
-        ("clients_in_timeout_table", blocked),
+        ("clients_in_timeout_table", in_timeout),
     ]
 
 

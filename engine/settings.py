@@ -402,10 +402,18 @@ def _clamp_hz(args: list[str]) -> int:
     return max(1, min(500, value))
 
 
-def _refuse_activedefrag(engine: Any, value: bool) -> None:
-    if value:
+def _parse_activedefrag(args: list[str]) -> bool:
+    # Checked when the value is set (config file or CONFIG SET): there is no defragmenter here,
+    # as in a Redis built without its own Jemalloc.
+    if len(args) != 1:
+        raise ConfigError("wrong number of arguments")
+    low = args[0].lower()
+    if low not in ("yes", "no"):
+        raise ConfigError("argument must be 'yes' or 'no'")
+    if low == "yes":
         raise ConfigError("Active defragmentation cannot be enabled: it requires a Redis server compiled with a "
                           "modified Jemalloc like the one shipped by default with the Redis source distribution")
+    return False
 
 
 def _refuse_tls(engine: Any, value: Any) -> None:
@@ -575,7 +583,7 @@ def redis_params() -> list[ConfigParam]:
         _b("lazyfree-lazy-server-del", False),
         _b("lazyfree-lazy-user-del", False),
         _b("lazyfree-lazy-user-flush", False),
-        _b("activedefrag", False, apply=_refuse_activedefrag),
+        ConfigParam("activedefrag", "bool", False, parse=_parse_activedefrag),
         _m("active-defrag-ignore-bytes", 100 * MB, 1, LLONG_MAX),
         _i("active-defrag-threshold-lower", 10, 0, 1000),
         _i("active-defrag-threshold-upper", 100, 0, 1000),
@@ -649,10 +657,10 @@ def redis_params() -> list[ConfigParam]:
         _i("tls-session-cache-timeout", 300, 0, INT_MAX),
         _s("tls-cert-file", "", nullable=True),
         _s("tls-key-file", "", nullable=True),
-        _s("tls-key-file-pass", "", SENSITIVE, nullable=True),
+        _s("tls-key-file-pass", "", nullable=True),          # not redacted in 7.0.15
         _s("tls-client-cert-file", "", nullable=True),
         _s("tls-client-key-file", "", nullable=True),
-        _s("tls-client-key-file-pass", "", SENSITIVE, nullable=True),
+        _s("tls-client-key-file-pass", "", nullable=True),          # not redacted in 7.0.15
         _s("tls-dh-params-file", "", nullable=True),
         _s("tls-ca-cert-file", "", nullable=True),
         _s("tls-ca-cert-dir", "", nullable=True),

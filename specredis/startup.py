@@ -175,6 +175,13 @@ def check_modules(config: Config) -> None:
             "Module Configuration detected without loadmodule directive or no ApplyConfig call: aborting"))
 
 
+def check_tls(config: Config) -> None:
+    """TLS cannot be set up (there is no TLS support): fail startup as Redis does without certificates."""
+    if config["tls-port"] or config["tls-replication"] or config["tls-cluster"]:
+        lines = "" if config["tls-cert-file"] else _log_line("No tls-cert-file configured!")
+        raise StartupError(lines + _log_line("Failed to configure TLS. Check logs for more info."))
+
+
 def load_startup_config(argv: list[str]) -> tuple[Config, str | None]:
     """Build the startup Config from ``argv``; returns (config, absolute config file path or None)."""
     if argv and argv[0] in ("-v", "--version"):
@@ -213,4 +220,5 @@ def load_startup_config(argv: list[str]) -> tuple[Config, str | None]:
         text += "\n" + sys.stdin.read()
     apply_config_text(config, text + options_to_config_text(options), _Source(config_file or "", file_lines))
     check_modules(config)
+    check_tls(config)
     return config, config_file

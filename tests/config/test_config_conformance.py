@@ -376,6 +376,7 @@ BAD_FILES = [
     "unixsocketperm 999\n",
     "hz 0x10\n",
     "dir /nonexistent/directory\n",
+    "activedefrag yes\n",
     "# comment\n   \n\tport abc\t\n",
 ]
 
@@ -406,7 +407,7 @@ def test_config_file_errors_match_the_reference_and_name_the_file(tmp_path, cont
 
 
 @pytest.mark.parametrize("options", [["--port", "abc"], ["--nosuch", "x"], ["--save", "1", "2", "3"],
-                                     ["--maxmemory", "1", "2"]])
+                                     ["--maxmemory", "1", "2"], ["--hz", "5", "--activedefrag", "yes"]])
 def test_command_line_option_errors_match_the_reference(tmp_path, options) -> None:
     if not shutil.which("redis-server"):
         pytest.skip("no local redis-server binary")

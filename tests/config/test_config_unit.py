@@ -291,3 +291,12 @@ def test_immutable_and_special_values_at_startup(tmp_path) -> None:
     assert config["bind"] == "127.0.0.1 ::1"
     assert config.get_text("notify-keyspace-events") == "xE"
     assert config["maxmemory-clients"] == -5 and config.get_text("maxmemory-clients") == "5%"
+
+
+def test_tls_cannot_be_configured(tmp_path) -> None:
+    with pytest.raises(StartupError) as raised:
+        _load(tmp_path, "tls-port 6380\n")
+    assert "# No tls-cert-file configured!\n" in str(raised.value)
+    assert str(raised.value).endswith("# Failed to configure TLS. Check logs for more info.\n")
+    with pytest.raises(StartupError, match="Failed to configure TLS"):
+        _load(tmp_path, "tls-cert-file /x.pem\ntls-replication yes\n")
