@@ -390,6 +390,20 @@ def _parse_proc_title(args: list[str]) -> str:
     return template
 
 
+def _apply_loglevel(engine: Any, value: str) -> None:
+    from specredis.util.log import LEVELS, LOGGER
+
+    LOGGER.level = LEVELS.get(value, LEVELS["notice"])
+
+
+def _apply_logfile(engine: Any, value: str) -> None:
+    # Immutable: runs once, when the engine is created from the startup configuration.
+    if value:
+        from specredis.util.log import LOGGER
+
+        LOGGER.configure(engine.config["loglevel"], value)
+
+
 def _clamp_hz(args: list[str]) -> int:
     from specredis.engine.config import string2ll
 
@@ -495,8 +509,9 @@ def redis_params() -> list[ConfigParam]:
         _b("daemonize", False, IMMUTABLE),
         _e("supervised", "no", ("upstart", "systemd", "auto", "no"), IMMUTABLE),
         _s("pidfile", "", IMMUTABLE, nullable=True),
-        _e("loglevel", "notice", ("debug", "verbose", "notice", "warning")),
-        _s("logfile", "", IMMUTABLE),
+        ConfigParam("loglevel", "enum", "notice", choices=("debug", "verbose", "notice", "warning"),
+                    apply=_apply_loglevel),
+        _s("logfile", "", IMMUTABLE, apply=_apply_logfile),
         _b("syslog-enabled", False, IMMUTABLE),
         _s("syslog-ident", "redis", IMMUTABLE),
         _e("syslog-facility", "local0", ("user", "local0", "local1", "local2", "local3", "local4", "local5",
