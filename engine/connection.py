@@ -47,6 +47,8 @@ def parse_db_index(client: Client, raw: bytes) -> int:
 
 def ping_command(client: Client, argv: list[bytes]) -> object:
     """PING [message]"""
+    if len(argv) == 1 and not client.flags & CLIENT_PUBSUB:
+        return PONG
     if len(argv) > 2:
         raise RedisError("ERR wrong number of arguments for 'ping' command")
     if client.flags & CLIENT_PUBSUB and client.resp == 2:

@@ -64,6 +64,11 @@ NOTIFY_MODULE = 1 << 13      # d
 NOTIFY_NEW = 1 << 14         # n
 
 
+# Above any command duration: no slow-command hook is installed.
+_NEVER_SLOW = 1 << 62
+_perf_ns = time.perf_counter_ns
+
+
 def wall_clock_ms() -> int:
     """Unix time in milliseconds."""
     return time.time_ns() // 1_000_000
@@ -197,6 +202,11 @@ class Engine:
         self.propagation_consumers: list[Callable[[int, list[list[bytes]]], None]] = []
         self.notify_hooks: list[Callable[[int, str, bytes, int], None]] = []
         self.after_command_hooks: list[Callable[[Client, CommandDef, list[bytes], int], None]] = []
+        # Hooks for commands that took at least their threshold (slow log, latency monitor):
+        # name -> (threshold_us, hook). slow_us is the lowest threshold, so a fast command
+        # pays one comparison instead of a call per hook (see set_slow_command_hook).
+        self.slow_command_hooks: dict[str, tuple[int, Callable[[Client, CommandDef, list[bytes], int], None]]] = {}
+        self.slow_us = _NEVER_SLOW
         self.cron_hooks: list[Callable[[], None]] = []
         self.ready_keys: list[tuple[Database, bytes]] = []
         self.handle_ready_keys: Callable[[], None] | None = None
@@ -341,13 +351,14 @@ class Engine:
             cmd = self.commands.get(argv[0].lower())
             if cmd is None:
                 return self.reject(client, unknown_command(argv[0], argv[1:]), None)
-        if cmd.subcommands and len(argv) > 1:
+        argc = len(argv)
+        if cmd.subcommands and argc > 1:
             sub = cmd.subcommands.get(argv[1].lower())
             if sub is None:
                 return self.reject(client, unknown_subcommand(argv[1], argv[0].decode(errors="replace")), None)
             cmd = sub
         arity = cmd.arity
-        if (arity > 0 and arity != len(argv)) or len(argv) < -arity:
+        if arity != argc and (arity > 0 or argc < -arity):
             return self.reject(client, wrong_arity(cmd.fullname), cmd)
         if self.gated or client.flags & (CLIENT_MULTI | CLIENT_PUBSUB) or not client.authenticated \
                 or cmd.flags & CMD_PROTECTED:
@@ -421,13 +432,13 @@ class Engine:
         """Run a command that passed the gates (Redis's call()): timing, stats, propagation."""
         dirty = self.dirty
         client.current_command = cmd
-        start = time.perf_counter_ns()
+        start = _perf_ns()
         try:
             reply = cmd.handler(client, argv)
         except RedisError as error:
             cmd.failed_calls += 1
             reply = self.error_reply(error)
-        elapsed_us = (time.perf_counter_ns() - start) // 1000
+        elapsed_us = (_perf_ns() - start) // 1000
         cmd.calls += 1
         cmd.usec += elapsed_us
         latency = cmd.latency_us
@@ -438,6 +449,10 @@ class Engine:
         client.last_command = cmd
         if self.dirty != dirty or self._also:
             self._propagate(client, cmd, argv)
+        if elapsed_us >= self.slow_us:
+            for threshold_us, slow_hook in list(self.slow_command_hooks.values()):
+                if elapsed_us >= threshold_us:
+                    slow_hook(client, cmd, argv, elapsed_us)
         if self.after_command_hooks:
             for hook in self.after_command_hooks:
                 hook(client, cmd, argv, elapsed_us)
@@ -446,6 +461,16 @@ class Engine:
         if cmd.resp2_hints is not None and client.resp == 2:
             reply = downgrade_for_resp2(reply, cmd.resp2_hints)
         return reply
+
+    def set_slow_command_hook(self, name: str, hook: Callable[[Client, CommandDef, list[bytes], int], None] | None,
+                              threshold_us: int = 0) -> None:
+        """Call ``hook(client, cmd, argv, elapsed_us)`` after every command that took at least
+        ``threshold_us`` microseconds (replacing any hook of that name); None removes it."""
+        if hook is None:
+            self.slow_command_hooks.pop(name, None)
+        else:
+            self.slow_command_hooks[name] = (threshold_us, hook)
+        self.slow_us = min((threshold for threshold, _ in self.slow_command_hooks.values()), default=_NEVER_SLOW)
 
     # -- periodic work ------------------------------------------------------------------
 

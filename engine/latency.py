@@ -3,7 +3,7 @@
 Events whose duration reaches ``latency-monitor-threshold`` milliseconds are kept
 as per-second samples (160 per event, the worst one of each second) plus the all
 time maximum. The dispatcher feeds ``command`` / ``fast-command`` events through
-an after-command hook installed only while the threshold is non-zero; other
+its slow-command hook, called only for commands reaching the threshold; other
 modules add their events (``expire-cycle``, ``fork``...) with
 ``engine.extensions["latency_add_sample"](event, ms)``.
 """
@@ -100,9 +100,9 @@ class LatencyMonitor:
             self.add_sample(event, latency_ms)
 
     def after_command(self, client: Client, cmd: CommandDef, argv: list[bytes], elapsed_us: int) -> None:
-        elapsed_ms = elapsed_us // 1000
-        if elapsed_ms >= self.threshold_ms and not client.flags & CLIENT_BLOCKED:
-            self.add_sample("fast-command" if cmd.flags & CMD_FAST else "command", elapsed_ms)
+        """The dispatcher's slow-command hook: a ``command`` or ``fast-command`` sample."""
+        if not client.flags & CLIENT_BLOCKED:
+            self.add_sample("fast-command" if cmd.flags & CMD_FAST else "command", elapsed_us // 1000)
 
 
 def _monitor(engine: Engine) -> LatencyMonitor:
@@ -352,12 +352,8 @@ def _apply_threshold(engine: Engine, value: int) -> None:
     if monitor is None:
         return
     monitor.threshold_ms = value
-    hooks = engine.after_command_hooks
-    # Off by default: the per-command hook is only installed while the monitor is on.
-    if value and monitor.after_command not in hooks:
-        hooks.append(monitor.after_command)
-    elif not value and monitor.after_command in hooks:
-        hooks.remove(monitor.after_command)
+    # Off by default: the dispatcher calls the hook only for commands reaching the threshold.
+    engine.set_slow_command_hook("latency", monitor.after_command if value else None, value * 1000)
 
 
 on_change("latency-monitor-threshold", _apply_threshold)

@@ -1,7 +1,7 @@
 """SLOWLOG: the log of commands that took at least ``slowlog-log-slower-than`` microseconds.
 
-Entries are made after a command runs (an after-command hook, installed only while
-the log is enabled) from its original arguments, with secrets redacted and long
+Entries are made after a command runs (the dispatcher's slow-command hook, called
+only for commands at least as slow as the threshold) from its original arguments, with secrets redacted and long
 arguments cut as Redis does: at most 32 arguments, the last one standing for
 "... (N more arguments)", and each at most 128 bytes followed by "... (N more bytes)".
 A blocking command is logged when it is served: its module calls
@@ -76,8 +76,9 @@ class SlowLog:
             self.entries.pop()
 
     def after_command(self, client: Client, cmd: CommandDef, argv: list[bytes], elapsed_us: int) -> None:
+        """The dispatcher's slow-command hook."""
         # A blocked command is logged when it is served, with its whole duration.
-        if elapsed_us >= self.threshold_us and not client.flags & CLIENT_BLOCKED:
+        if not client.flags & CLIENT_BLOCKED:
             self.push(client, cmd, argv, elapsed_us)
 
 
@@ -126,12 +127,8 @@ def _apply_threshold(engine: Engine, value: int) -> None:
     if log is None:
         return
     log.threshold_us = value
-    hooks = engine.after_command_hooks
-    # The hook runs after every command, so it is installed only while the log is on.
-    if value >= 0 and log.after_command not in hooks:
-        hooks.append(log.after_command)
-    elif value < 0 and log.after_command in hooks:
-        hooks.remove(log.after_command)
+    # The dispatcher calls the hook only for commands at least this slow; -1 turns it off.
+    engine.set_slow_command_hook("slowlog", log.after_command if value >= 0 else None, max(value, 0))
 
 
 def _apply_max_len(engine: Engine, value: int) -> None:

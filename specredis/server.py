@@ -22,7 +22,7 @@ import sys
 import time
 from typing import Any
 
-from specredis.engine.client import CLIENT_BLOCKED, CLIENT_CLOSE_AFTER_REPLY, Client
+from specredis.engine.client import CLIENT_BLOCKED, CLIENT_CLOSE_AFTER_REPLY, CLIENT_CLOSE_ASAP, Client
 from specredis.engine.clients import protected_mode_denial
 from specredis.engine.core import Engine
 from specredis.protocol.encoder import encode, encode_into
@@ -36,6 +36,8 @@ VERSION = "7.0.15"
 # client that never reads cannot make the server buffer without bound.
 WRITE_HIGH_WATER = 64 * 1024 * 1024
 MAX_CLIENTS_REACHED = b"-ERR max number of clients reached\r\n"
+# A connection closing after this reply, or closed already: stop running its requests.
+_STOP_FLAGS = CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP
 
 
 class Connection(asyncio.Protocol):
@@ -132,11 +134,9 @@ class Connection(asyncio.Protocol):
 
     def pump(self) -> None:
         """Execute every complete request, then write all replies in one go."""
-        client = self.client
         parser = self.parser
-        execute = self.engine.execute
         out: list[bytes] = []
-        while not self.closing:
+        while True:
             try:
                 requests = parser.drain()
             except ProtocolError as error:
@@ -144,28 +144,44 @@ class Connection(asyncio.Protocol):
                 self._write(out)
                 self.close()
                 return
-            if not requests:
+            if not requests or not self._run(requests, out):
                 break
-            for index, argv in enumerate(requests):
-                reply = execute(client, argv)
+            parser.authenticated = self.client.authenticated
+        self._write(out)
+
+    def _run(self, requests: list[list[bytes]], out: list[bytes]) -> bool:
+        """Run ``requests`` in order, encoding replies into ``out``.
+
+        False when processing must stop: the client blocked (the rest of the requests
+        is kept in the backlog) or the connection is closing."""
+        client = self.client
+        execute = self.engine.execute
+        for argv in requests:
+            reply = execute(client, argv)
+            # One test for the common case; blocked clients, CLIENT REPLY and closing go the long way.
+            if reply is NO_REPLY or client.flags & _STOP_FLAGS or client.skip_next_reply \
+                    or client.reply_mode != "on":
                 if reply is NO_REPLY:
                     if client.flags & CLIENT_BLOCKED:
                         # Redis stops reading a blocked client's pipeline until it is served.
-                        start = index if getattr(client.blocked, "reprocess", False) else index + 1
-                        self.backlog = collections.deque(requests[start:])
-                        self._write(out)
-                        return
+                        index = next(i for i, request in enumerate(requests) if request is argv)
+                        if not getattr(client.blocked, "reprocess", False):
+                            index += 1
+                        self.backlog = collections.deque(requests[index:])
+                        return False
                 elif client.reply_mode == "on":
                     if client.skip_next_reply:
                         client.skip_next_reply = False
                     else:
                         encode_into(out, reply, client.resp)
-                if client.flags & CLIENT_CLOSE_AFTER_REPLY or self.closing:
+                if client.flags & _STOP_FLAGS:
                     self._write(out)
+                    out.clear()
                     self.close()
-                    return
-            parser.authenticated = client.authenticated
-        self._write(out)
+                    return False
+            else:
+                encode_into(out, reply, client.resp)
+        return True
 
     def _write(self, out: list[bytes]) -> None:
         if out and not self.transport.is_closing():
@@ -192,30 +208,14 @@ class Connection(asyncio.Protocol):
         client = self.client
         if client.flags & CLIENT_BLOCKED:
             return      # blocked again before this callback ran
-        execute = self.engine.execute
-        out: list[bytes] = []
-        while backlog:
-            argv = backlog.popleft()
-            reply = execute(client, argv)
-            if reply is NO_REPLY:
-                if client.flags & CLIENT_BLOCKED:
-                    if getattr(client.blocked, "reprocess", False):
-                        backlog.appendleft(argv)
-                    self._write(out)
-                    return
-            elif client.reply_mode == "on":
-                if client.skip_next_reply:
-                    client.skip_next_reply = False
-                else:
-                    encode_into(out, reply, client.resp)
-            if client.flags & CLIENT_CLOSE_AFTER_REPLY or self.closing:
-                self._write(out)
-                self.close()
-                return
         self.backlog = None
-        self.parser.authenticated = client.authenticated
-        self._write(out)
-        self.pump()
+        out: list[bytes] = []
+        if self._run(list(backlog), out):
+            self.parser.authenticated = client.authenticated
+            self._write(out)
+            self.pump()
+        else:
+            self._write(out)
 
     def close(self, after_reply: bool = False) -> None:
         if after_reply:
@@ -223,6 +223,7 @@ class Connection(asyncio.Protocol):
             return
         if not self.closing:
             self.closing = True
+            self.client.flags |= CLIENT_CLOSE_ASAP
             self.transport.close()
         # Gone for the engine at once (CLIENT KILL then CLIENT LIST must not show it).
         self._unregister()

@@ -97,7 +97,7 @@ def test_slowlog_max_len_and_disabled():
     client = engine.new_client()
     engine.execute(client, [b"PING"])
     assert engine.execute(client, [b"SLOWLOG", b"LEN"]) == 0
-    assert engine.extensions["slowlog"].after_command not in engine.after_command_hooks
+    assert "slowlog" not in engine.slow_command_hooks and engine.slow_us > 10**15
 
 
 def _normalize(text: bytes) -> bytes:
@@ -134,8 +134,9 @@ def test_latency_doctor_without_monitor_and_fast_command_events():
     monitor = engine.extensions["latency"]
     ping = engine.command_defs["ping"]
     assert ping.flags & CMD_FAST
+    # The dispatcher calls the hook for commands of at least 1 ms (and the slow log's 10 ms).
+    assert engine.slow_us == 1000 and engine.slow_command_hooks["latency"] == (1000, monitor.after_command)
     monitor.after_command(client, ping, [b"PING"], 2500)
-    monitor.after_command(client, ping, [b"PING"], 500)       # under the threshold: ignored
     latest = engine.execute(client, [b"LATENCY", b"LATEST"])
     assert [(e[0], e[2], e[3]) for e in latest] == [(b"fast-command", 2, 2)]
     report = engine.execute(client, [b"LATENCY", b"DOCTOR"]).text
