@@ -32,6 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from specredis.engine.args import parse_yes_no as parse_yes_no_bytes
+from specredis.engine.args import string_to_int
 from specredis.engine.errors import RedisError
 from specredis.engine.glob import glob_match
 
@@ -45,7 +47,6 @@ UINT_MAX = (1 << 32) - 1
 _MEMORY_UNITS = {
     "": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3,
 }
-_STRING2LL = re.compile(r"(?:0|-?[1-9][0-9]*)\Z")
 _STRTOLL = re.compile(r"[ \t\n\v\f\r]*([+-]?)([0-9]+)\Z")
 _OCTAL = re.compile(r"(?:[ \t\n\v\f\r]*([+-]?)([0-7]+))?\Z")
 
@@ -63,11 +64,16 @@ class ConfigError(Exception):
 # -----------------------------------------------------------------------------------------
 
 def string2ll(text: str) -> int | None:
-    """Redis's string2ll: a canonical 64-bit decimal integer (no '+', spaces or leading zeros)."""
-    if len(text) > 20 or not _STRING2LL.match(text):
-        return None
-    value = int(text)
-    return value if LLONG_MIN <= value <= LLONG_MAX else None
+    """Redis's string2ll on config text: a canonical 64-bit decimal integer, else None."""
+    return string_to_int(text.encode("utf-8", "surrogateescape"))
+
+
+def parse_yes_no(text: str) -> bool:
+    """A yes/no value (any case); ConfigError with Redis's reason otherwise."""
+    value = parse_yes_no_bytes(text.encode("utf-8", "surrogateescape"))
+    if value is None:
+        raise ConfigError("argument must be 'yes' or 'no'")
+    return value
 
 
 def strtoll_whole(text: str) -> int | None:
@@ -213,12 +219,7 @@ class ConfigParam:
         text = args[0]
         kind = self.kind
         if kind == "bool":
-            low = text.lower()
-            if low == "yes":
-                return True
-            if low == "no":
-                return False
-            raise ConfigError("argument must be 'yes' or 'no'")
+            return parse_yes_no(text)
         if kind == "enum":
             low = text.lower()
             if low not in self.choices:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import binascii
 from collections.abc import Callable
 
+from specredis.engine.args import string_to_int
 from specredis.engine.command import (
     KS_ACCESS,
     KS_DELETE,
@@ -66,16 +67,6 @@ def key_hash_slot(key: bytes) -> int:
 # -----------------------------------------------------------------------------------------
 # The key-spec interpreter
 # -----------------------------------------------------------------------------------------
-
-def _parse_numkeys_strict(raw: bytes) -> int | None:
-    """Redis's string2ll for a key count: a canonical decimal integer, else None."""
-    if not raw or len(raw) > 20:
-        return None
-    body = raw[1:] if raw[:1] == b"-" else raw
-    if not body.isdigit() or (body[:1] == b"0" and len(raw) > 1):
-        return None
-    return int(raw)
-
 
 def _begin_index(spec: KeySpec, argv: list[bytes]) -> int | None:
     """The first index the spec searches from; 0 when a keyword is absent; None if unknown."""
@@ -134,7 +125,7 @@ def keys_from_specs(cmd: CommandDef, argv: list[bytes], options: int = 0) -> lis
                 _, keynumidx, firstkey, step = find
                 count = None
                 if first + keynumidx < argc:
-                    count = _parse_numkeys_strict(argv[first + keynumidx])
+                    count = string_to_int(argv[first + keynumidx])
                 if count is None or count < 0:
                     valid = False
                 else:

@@ -46,6 +46,7 @@ from specredis.engine.config import (
     Config,
     ConfigError,
     ConfigParam,
+    parse_yes_no,
     strtoll_whole,
     to_c_int,
 )
@@ -421,10 +422,7 @@ def _parse_activedefrag(args: list[str]) -> bool:
     # as in a Redis built without its own Jemalloc.
     if len(args) != 1:
         raise ConfigError("wrong number of arguments")
-    low = args[0].lower()
-    if low not in ("yes", "no"):
-        raise ConfigError("argument must be 'yes' or 'no'")
-    if low == "yes":
+    if parse_yes_no(args[0]):
         raise ConfigError("Active defragmentation cannot be enabled: it requires a Redis server compiled with a "
                           "modified Jemalloc like the one shipped by default with the Redis source distribution")
     return False
