@@ -480,9 +480,15 @@ class ClientPause:
             return None
         if self.mode == PAUSE_WRITE:
             flags = cmd.flags
+            if cmd.fullname == "exec" and client.multi_queue:
+                # EXEC writes if anything it would run writes (mstate.cmd_flags in Redis).
+                for item in client.multi_queue:
+                    queued = item[0] if isinstance(item, tuple) else getattr(item, "cmd", None)
+                    if queued is not None:
+                        flags |= queued.flags
             dynamic = self.engine.extensions.get("dynamic_command_flags")
             if dynamic is not None:
-                # EXEC and EVAL take the flags of what they will run.
+                # EVAL and FCALL take the flags their script declares.
                 flags = dynamic(client, cmd, argv, flags)
             if not flags & (CMD_WRITE | CMD_MAY_REPLICATE):
                 return None

@@ -31,6 +31,7 @@ from specredis.engine.clients import is_local_address
 from specredis.engine.errors import NO_SUCH_KEY, RedisError, subcommand_syntax_error
 from specredis.engine.help import help_reply
 from specredis.engine.keyspace import TYPE_NAMES
+from specredis.engine.objects import object_encoding, object_refcount
 from specredis.protocol.replies import (
     FALSE,
     OK,
@@ -176,28 +177,16 @@ def dataset_digest(engine: Engine) -> bytes:
 
 # -- DEBUG OBJECT ----------------------------------------------------------------------------
 
-# Python class -> fn(value) -> (encoding, serializedlength, extra text after lru_seconds_idle).
-OBJECT_INSPECTORS: dict[type, Callable[[Any], tuple[str, int, str]]] = {}
+# Python class -> fn(value) -> (serializedlength, extra text after lru_seconds_idle).
+OBJECT_INSPECTORS: dict[type, Callable[[Any], tuple[int, str]]] = {}
 
-OBJ_SHARED_INTEGERS = 10000
-OBJ_SHARED_REFCOUNT = 2**31 - 1
 LRU_CLOCK_MAX = (1 << 24) - 1
 
 
-def register_object_inspector(cls: type, inspector: Callable[[Any], tuple[str, int, str]]) -> None:
-    """Declare DEBUG OBJECT's view of ``cls``: ``inspector(value) -> (encoding, serializedlength, extra)``."""
+def register_object_inspector(cls: type, inspector: Callable[[Any], tuple[int, str]]) -> None:
+    """Declare DEBUG OBJECT's details for ``cls``: ``inspector(value) -> (serializedlength, extra)``,
+    ``extra`` being what Redis appends for the type (`` ql_nodes:...`` for quicklists)."""
     OBJECT_INSPECTORS[cls] = inspector
-
-
-def string_encoding(value: bytes | bytearray) -> str:
-    """The encoding Redis gives a string value: int, embstr (up to 44 bytes) or raw.
-
-    A bytearray was modified in place (APPEND, SETRANGE...), which Redis keeps raw."""
-    if type(value) is bytearray:
-        return "raw"
-    if len(value) <= 20 and string_to_int(value) is not None:
-        return "int"
-    return "embstr" if len(value) <= 44 else "raw"
 
 
 def _rdb_length_size(length: int) -> int:
@@ -233,41 +222,35 @@ def string_serialized_length(value: bytes | bytearray) -> int:
     return _rdb_length_size(len(value)) + len(value)
 
 
-def _inspect_string(value: bytes | bytearray) -> tuple[str, int, str]:
-    return string_encoding(value), string_serialized_length(value), ""
+def _inspect_string(value: bytes | bytearray) -> tuple[int, str]:
+    return string_serialized_length(value), ""
 
 
 OBJECT_INSPECTORS[bytes] = _inspect_string
 OBJECT_INSPECTORS[bytearray] = _inspect_string
 
 
-def _shares_integers(engine: Engine) -> bool:
-    # Shared integer objects are off when maxmemory evicts by LRU/LFU (object.c).
-    values = engine.config.values
-    policy = str(values.get("maxmemory-policy", "noeviction"))
-    return not values.get("maxmemory") or ("lru" not in policy and "lfu" not in policy)
-
-
 def debug_object(client: Client, key: bytes) -> Status:
+    """``Value at:... refcount:... encoding:... serializedlength:... lru:... lru_seconds_idle:...``
+
+    Types without a registered inspector (nor a ``serialized_length()`` method) report a
+    serializedlength of 0: their RDB form does not exist here yet."""
     engine = client.engine
     db = client.db
     value = db.data.get(key)       # dictFind: an expired key not yet removed is still shown
     if value is None:
         raise RedisError(NO_SUCH_KEY)
     inspector = OBJECT_INSPECTORS.get(type(value))
-    if inspector is None:
-        raise RedisError(f"ERR DEBUG OBJECT is not supported yet for values of type '{TYPE_NAMES[type(value)]}'")
-    encoding, serialized, extra = inspector(value)
-    refcount = 1
-    if encoding == "int" and _shares_integers(engine):
-        number = int(value)
-        if 0 <= number < OBJ_SHARED_INTEGERS:
-            refcount = OBJ_SHARED_REFCOUNT
-    idle_fn = engine.extensions.get("key_idle_ms")
-    idle_s = idle_fn(db, key) // 1000 if idle_fn is not None else 0
-    lru = (engine.now_ms() // 1000 - idle_s) & LRU_CLOCK_MAX
-    return Status(f"Value at:{id(value):#x} refcount:{refcount} encoding:{encoding} "
-                  f"serializedlength:{serialized} lru:{lru} lru_seconds_idle:{idle_s}{extra}")
+    if inspector is not None:
+        serialized, extra = inspector(value)
+    else:
+        measure = getattr(value, "serialized_length", None)
+        serialized, extra = (measure() if measure is not None else 0), ""
+    # Access times are not kept per key (see engine/objects.py): never idle.
+    lru = (engine.now_ms() // 1000) & LRU_CLOCK_MAX
+    return Status(f"Value at:{id(value):#x} refcount:{object_refcount(engine, value)} "
+                  f"encoding:{object_encoding(value)} serializedlength:{serialized} lru:{lru} "
+                  f"lru_seconds_idle:0{extra}")
 
 
 # -- DEBUG PROTOCOL --------------------------------------------------------------------------

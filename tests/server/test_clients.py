@@ -328,3 +328,19 @@ def test_protected_mode_denies_remote_clients_like_redis():
         finally:
             server.stop()
     assert replies[0] == replies[1] and replies[0].startswith(b"-DENIED Redis is running in protected mode")
+
+
+def test_pause_write_postpones_exec_of_queued_writes(specredis, reference):
+    """A transaction queued before the pause is postponed at EXEC if it writes; reads are not."""
+    for server in (specredis, reference):
+        admin, tx, reader_tx = server.client(), server.client(), server.client()
+        assert tx.call("MULTI").text == "OK"
+        assert tx.call("SET", "paused-key", "v").text == "QUEUED"
+        reader_tx.call("MULTI")
+        reader_tx.call("GET", "paused-key")
+        admin.call("CLIENT", "PAUSE", 400, "WRITE")
+        start = time.monotonic()
+        assert reader_tx.call("EXEC") is not None and time.monotonic() - start < 0.2
+        assert [r.text for r in tx.call("EXEC")] == ["OK"]
+        assert time.monotonic() - start >= 0.3, server.name
+        admin.call("CLIENT", "UNPAUSE")
