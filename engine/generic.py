@@ -19,10 +19,11 @@ it returns is a bucket boundary. Keys created after the index was built reach it
 through ``Database.set_key``/``Database.add`` (``index.pending``) and are placed
 before the next call is served. Deleted keys stay in their bucket until the index is
 rebuilt and are skipped. Building is done in chunks of :data:`BUILD_CHUNK` keys, one
-chunk per call, answering empty pages meanwhile (SCAN may return no keys with a
-non-zero cursor), so no call pauses the server for long. An index unused for
-:data:`INDEX_IDLE_MS` is dropped by the cron; rebuilding it later is always safe,
-because a rebuilt index holds every key that exists at that time.
+chunk per call, so no call pauses the server for long: the first index of a database
+answers empty pages meanwhile (SCAN may return no keys with a non-zero cursor); an
+index that outgrew its buckets keeps serving while its resized successor is built.
+An index unused for :data:`INDEX_IDLE_MS` is dropped by the cron; rebuilding it later
+is always safe, because a rebuilt index holds every key that exists at that time.
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ def key_position(key: bytes) -> int:
 class KeyScanIndex:
     """The keys of one ``Database.data`` dict bucketed by hash position (see the module doc)."""
 
-    __slots__ = ("data", "bits", "buckets", "unplaced", "placed", "pending", "entries", "last_used_ms")
+    __slots__ = ("data", "bits", "buckets", "unplaced", "placed", "pending", "entries", "last_used_ms",
+                 "successor")
 
     def __init__(self, data: dict, now_ms: int) -> None:
         self.data = data
@@ -104,6 +106,7 @@ class KeyScanIndex:
         self.pending: set[bytes] = set()                   # keys created since the snapshot
         self.entries = 0
         self.last_used_ms = now_ms
+        self.successor: KeyScanIndex | None = None         # a resized index being built
 
     def _place(self, keys: Any) -> None:
         buckets = self.buckets
@@ -114,34 +117,36 @@ class KeyScanIndex:
             count += 1
         self.entries += count
 
-    def catch_up(self) -> bool:
-        """Do one chunk of pending work; True when every key is placed and calls can be served."""
-        if self.unplaced is not None:
-            end = self.placed + BUILD_CHUNK
-            self._place(islice(self.unplaced, self.placed, end))
-            if end >= len(self.unplaced):
-                self.unplaced = None
-            else:
-                self.placed = end
-                return False
+    def place_pending(self) -> None:
+        """Place every key created since the last call (O(writes), so the writers pay for it)."""
         pending = self.pending
-        if len(pending) <= BUILD_CHUNK:
+        if pending:
+            successor = self.successor
+            if successor is not None:
+                successor.pending |= pending
             self._place(pending)
             pending.clear()
+
+    def build_step(self) -> bool:
+        """Place one chunk of the snapshot; True once the snapshot is all placed."""
+        if self.unplaced is None:
             return True
-        chunk = [pending.pop() for _ in range(BUILD_CHUNK)]
-        self._place(chunk)
+        end = self.placed + BUILD_CHUNK
+        self._place(islice(self.unplaced, self.placed, end))
+        if end >= len(self.unplaced):
+            self.unplaced = None
+            return True
+        self.placed = end
         return False
 
-    def stale(self, data: dict) -> bool:
-        """True when the index should be rebuilt: another dict, too many dead entries, or
-        buckets grown far past their target size."""
-        if data is not self.data:
-            return True
-        size = len(data)
+    def needs_resize(self) -> bool:
+        """True when the buckets are far from their target size: too many dead entries,
+        a table grown well past the bucket count, or shrunk well below it."""
+        size = len(self.data)
         if self.entries > 2 * size + 4096:
             return True
-        return self.bits < MAX_BUCKET_BITS and size > 4 * TARGET_BUCKET_SIZE << self.bits
+        capacity = TARGET_BUCKET_SIZE << self.bits
+        return (self.bits < MAX_BUCKET_BITS and size > 4 * capacity) or (self.bits > 4 and size < capacity // 16)
 
     def collect(self, cursor: int, count: int) -> tuple[int, list[bytes]]:
         """Keys in whole buckets from ``cursor`` until ``count`` are gathered, and the next cursor."""
@@ -167,17 +172,30 @@ class KeyScanIndex:
 
 
 def scan_keys(db: Database, cursor: int, count: int) -> tuple[int, list[bytes]]:
-    """One SCAN step over ``db``: (next cursor, candidate keys that exist now)."""
-    engine = db.engine
-    now = engine.now_ms()
-    index = db.scan_index
-    if index is None or index.stale(db.data):
-        index = db.scan_index = KeyScanIndex(db.data, now)
-    index.last_used_ms = now
-    if not index.catch_up():
-        return (cursor or 1), []          # still indexing: an empty page, same position
-    next_cursor, found = index.collect(cursor, count)
+    """One SCAN step over ``db``: (next cursor, candidate keys that exist now).
+
+    Only the first index of a database is built with empty pages; a resized one is built
+    in the background while the current one goes on serving, so writes can never keep a
+    scan from progressing."""
+    now = db.engine.now_ms()
     data = db.data
+    index = db.scan_index
+    if index is None or index.data is not data:
+        index = db.scan_index = KeyScanIndex(data, now)
+    index.last_used_ms = now
+    index.place_pending()
+    if not index.build_step():
+        return (cursor or 1), []          # still indexing: an empty page, same position
+    successor = index.successor
+    if successor is None:
+        if index.needs_resize():
+            index.successor = KeyScanIndex(data, now)
+    else:
+        successor.place_pending()
+        if successor.build_step():
+            successor.last_used_ms = now
+            db.scan_index = index = successor
+    next_cursor, found = index.collect(cursor, count)
     return next_cursor, [k for k in dict.fromkeys(found) if k in data]
 
 
