@@ -36,6 +36,9 @@ VERSION = "7.0.15"
 # client that never reads cannot make the server buffer without bound.
 WRITE_HIGH_WATER = 64 * 1024 * 1024
 MAX_CLIENTS_REACHED = b"-ERR max number of clients reached\r\n"
+# Long pipelines run this many requests at a time, writing once more than _FLUSH_BYTES wait.
+_CHUNK = 64
+_FLUSH_BYTES = 256 * 1024
 # A connection closing after this reply, or closed already: stop running its requests.
 _STOP_FLAGS = CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP
 
@@ -109,6 +112,8 @@ class Connection(asyncio.Protocol):
         if self.reading_paused and not self.closing:
             self.reading_paused = False
             self.transport.resume_reading()
+            if self.backlog is not None:
+                self._resume()      # requests held back while the output was over the mark
 
     def data_received(self, data: bytes) -> None:
         if self.closing:
@@ -152,8 +157,29 @@ class Connection(asyncio.Protocol):
     def _run(self, requests: list[list[bytes]], out: list[bytes]) -> bool:
         """Run ``requests`` in order, encoding replies into ``out``.
 
-        False when processing must stop: the client blocked (the rest of the requests
-        is kept in the backlog) or the connection is closing."""
+        False when processing must stop: the client blocked, or its unsent output passed
+        the high-water mark (the rest of the requests waits in the backlog), or the
+        connection is closing."""
+        if len(requests) <= _CHUNK:
+            return self._run_batch(requests, out)
+        # A long pipeline runs in chunks, its replies written as they come, so that a
+        # client that does not read cannot make the server hold every reply at once.
+        for start in range(0, len(requests), _CHUNK):
+            chunk = requests[start:start + _CHUNK]
+            if not self._run_batch(chunk, out):
+                if self.backlog is not None:
+                    self.backlog.extend(requests[start + _CHUNK:])
+                return False
+            if sum(map(len, out)) > _FLUSH_BYTES:
+                self._write(out)
+                out.clear()
+                if self.reading_paused and start + _CHUNK < len(requests):
+                    # Over the high-water mark: wait for resume_writing().
+                    self.backlog = collections.deque(requests[start + _CHUNK:])
+                    return False
+        return True
+
+    def _run_batch(self, requests: list[list[bytes]], out: list[bytes]) -> bool:
         client = self.client
         execute = self.engine.execute
         for argv in requests:

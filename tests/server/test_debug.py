@@ -200,3 +200,21 @@ def test_debug_disabled_and_local_modes():
         assert local.client().call("DEBUG", "SLEEP", "0").text == "OK"     # loopback is local
     finally:
         local.stop()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(datasets)
+def test_digest_matches_reference_over_the_network(pair, dataset):
+    """The same SET/PEXPIRE commands sent to both servers give the same DEBUG DIGEST."""
+    commands = [("FLUSHALL",)]
+    for dbid, key, value, with_ttl in dataset:
+        commands.append(("SELECT", dbid))
+        commands.append(("SET", key, value))
+        if with_ttl:
+            commands.append(("PEXPIRE", key, 100_000))
+    commands.append(("SELECT", 0))
+    for client in (pair.ours, pair.ref):
+        client.pipeline(commands)
+    pair.same("DEBUG", "DIGEST")
+    keys = [key for dbid, key, _, _ in dataset if dbid == 0][:5]
+    pair.same("DEBUG", "DIGEST-VALUE", *keys, "missing")

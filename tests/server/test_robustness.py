@@ -164,10 +164,13 @@ def test_huge_length_prefixes_do_not_allocate(server):
 
 
 def test_client_that_never_reads(server):
-    """A client pipelining large replies and never reading: memory stays bounded, others are served."""
+    """A client pipelining GETs of a large value and never reading: memory stays bounded, others are served."""
+    setter = RespClient(port=server.port)
+    assert setter.call("SET", "big", b"x" * (1 << 20)).text == "OK"
+    setter.close()
     rss_before = _rss_kb(server.proc.pid)
-    big = b"x" * (1 << 20)
-    request = b"*2\r\n$4\r\nECHO\r\n$%d\r\n%s\r\n" % (len(big), big)
+    # GETRANGE builds a new 1 MB reply each time (a GET reply could share the stored value).
+    request = b"*4\r\n$8\r\nGETRANGE\r\n$3\r\nbig\r\n$1\r\n0\r\n$2\r\n-1\r\n"
     hog = socket.create_connection(("127.0.0.1", server.port))
     hog.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     hog.setblocking(False)
@@ -176,7 +179,7 @@ def test_client_that_never_reads(server):
     with Watchdog(server.port):
         # Keep pushing requests until the server stops reading from us (its output is backed up).
         stalled_since = None
-        stream = memoryview(request * 400)
+        stream = memoryview(request * 2000)
         while time.monotonic() < deadline and sent < len(stream):
             try:
                 sent += hog.send(stream[sent:sent + (1 << 20)])
@@ -186,9 +189,16 @@ def test_client_that_never_reads(server):
                 if time.monotonic() - stalled_since > 1.0:
                     break
                 time.sleep(0.01)
+        time.sleep(0.5)
         growth_mb = (_rss_kb(server.proc.pid) - rss_before) / 1024
+        hog_line = [line for line in RespClient(port=server.port).call("CLIENT", "LIST").decode().splitlines()
+                    if "cmd=getrange" in line]
     hog.close()
-    assert sent > 64 * len(request)          # the server did read a lot before pushing back
+    # 2000 requests of 1 MB replies were sent (they are small); the server answered some, stopped
+    # reading past its output limit, and its memory stayed far below the 2 GB the replies need.
+    assert sent == len(stream)
+    omem = int(hog_line[0].split(" omem=")[1].split(" ")[0])
+    assert 16 << 20 <= omem <= 128 << 20, omem
     assert growth_mb < 256, f"server grew by {growth_mb:.0f} MB"
     assert RespClient(port=server.port).call("PING").text == "PONG"
 
