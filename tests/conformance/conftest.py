@@ -16,10 +16,13 @@ same where the option is not registered, e.g. ``pytest --deep`` from the reposit
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import random
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 
@@ -217,13 +220,37 @@ def conformance_servers(conformance_reference: ServerProcess) -> Iterator[Server
     servers.stop()
 
 
+@contextlib.contextmanager
+def exclusive_use(server: ServerProcess) -> Iterator[None]:
+    """Hold a lock on a reference that other processes share (SPECREDIS_REFERENCE): xdist
+    workers then take turns instead of flushing each other's datasets."""
+    if server.proc is not None or isinstance(server, DockerReference):
+        yield                   # our own server: nobody else uses it
+        return
+    path = os.path.join(tempfile.gettempdir(), f"specredis-reference-{server.host}-{server.port}.lock")
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture
+def locked_reference(conformance_reference: ServerProcess) -> Iterator[ServerProcess]:
+    """The reference, for a test that uses it alone (held exclusively when it is shared)."""
+    with exclusive_use(conformance_reference):
+        yield conformance_reference
+
+
 @pytest.fixture
 def pair(conformance_servers: Servers) -> Iterator[ServerPair]:
     """Fresh connections to both servers (restarting specredis if an earlier test killed it)."""
-    server_pair = ServerPair(conformance_servers.reference, conformance_servers.live_specredis(),
-                             load_specs(spec_dir_from_env()))
-    yield server_pair
-    server_pair.close()
+    with exclusive_use(conformance_servers.reference):
+        server_pair = ServerPair(conformance_servers.reference, conformance_servers.live_specredis(),
+                                 load_specs(spec_dir_from_env()))
+        yield server_pair
+        server_pair.close()
 
 
 @pytest.fixture(scope="session")
