@@ -81,7 +81,7 @@ _HASH_OFFSET = 1 << 63
 _POSITION_SHIFT = 64 - POSITION_BITS
 TARGET_BUCKET_SIZE = 16
 MAX_BUCKET_BITS = 24
-BUILD_CHUNK = 32768
+BUILD_CHUNK = 8192            # keys placed per SCAN call while building: a few ms
 INDEX_IDLE_MS = 60_000
 
 

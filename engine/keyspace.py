@@ -163,6 +163,21 @@ class Database:
             for hook in engine.key_modified_hooks:
                 hook(self, key)
 
+    def set_keys(self, keys: list[bytes], values: list[Any]) -> None:
+        """:meth:`set_key` for many keys in order (MSET): one C-level dict update when nothing
+        listens to new or modified keys."""
+        engine = self.engine
+        if self.scan_index is not None or engine.notify_flags & NOTIFY_NEW or self.blocking_keys \
+                or engine.key_modified_hooks:
+            for key, value in zip(keys, values, strict=True):
+                self.set_key(key, value)
+            return
+        expires = self.expires
+        if expires:
+            for key in keys:
+                expires.pop(key, None)
+        self.data.update(zip(keys, values, strict=True))
+
     def add(self, key: bytes, value: Any) -> None:
         """Store a value at a key known to be absent (dbAdd: emits the ``new`` event)."""
         self.data[key] = value

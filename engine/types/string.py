@@ -221,19 +221,27 @@ def mset_command(client: Client, argv: list[bytes]) -> Any:
     """MSET key value [key value ...]"""
     if len(argv) % 2 == 0:
         raise wrong_arity("mset")
+    _mset(client, argv)
+    return OK
+
+
+def _mset(client: Client, argv: list[bytes]) -> None:
     db = client.db
     engine = client.engine
-    set_key = db.set_key
-    notify = engine.notify if engine.notify_flags else None
-    for i in range(1, len(argv), 2):
-        key = argv[i]
-        if db.expires and key in db.expires:
-            db.expire_if_needed(key)
-        set_key(key, argv[i + 1])
-        if notify is not None:
-            notify(NOTIFY_STRING, "set", key, db.id)
-    engine.dirty += len(argv) // 2
-    return OK
+    keys, values = argv[1::2], argv[2::2]
+    if db.expires:
+        expires = db.expires
+        for key in keys:
+            if key in expires:
+                db.expire_if_needed(key)      # lookupKeyWrite: an expired key is deleted first
+    if engine.notify_flags:
+        # Events interleave per key as in Redis: new, set, new, set...
+        for key, value in zip(keys, values, strict=True):
+            db.set_key(key, value)
+            engine.notify(NOTIFY_STRING, "set", key, db.id)
+    else:
+        db.set_keys(keys, values)
+    engine.dirty += len(keys)
 
 
 def msetnx_command(client: Client, argv: list[bytes]) -> Any:
@@ -244,10 +252,7 @@ def msetnx_command(client: Client, argv: list[bytes]) -> Any:
     for i in range(1, len(argv), 2):
         if db.lookup_write(argv[i]) is not None:
             return 0
-    for i in range(1, len(argv), 2):
-        db.set_key(argv[i], argv[i + 1])
-        _notify(client, NOTIFY_STRING, "set", argv[i])
-    client.engine.dirty += len(argv) // 2
+    _mset(client, argv)
     return 1
 
 
