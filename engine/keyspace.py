@@ -22,7 +22,7 @@ Keys are created only through :meth:`Database.set_key` or :meth:`Database.add`
 and SCAN's cursor index (``engine/generic.py``) learns of new keys there.
 
 Value classes of the other types may define ``dup()`` (a deep copy, for COPY; else
-``copy.deepcopy`` is used) and ``encoding()`` (the OBJECT ENCODING name).
+``copy.deepcopy`` is used) and ``encoding(config=None)`` (the OBJECT ENCODING name).
 """
 
 from __future__ import annotations

@@ -7,13 +7,14 @@ most 20 characters in the 64-bit range are ``int``; other ``bytes`` of up to 44
 bytes are ``embstr``, longer ones ``raw``. The one case this cannot tell apart:
 INCRBYFLOAT stores an integral result like "3" as ``embstr`` where this says ``int``.
 
-Values of other types name their encoding through an ``encoding()`` method.
+Values of other types name their encoding through an ``encoding(config=None)`` method.
 
-Access times and LFU counters are not kept per key: a small string key already
-costs ~130 bytes here, and a per-key clock would add ~40. OBJECT IDLETIME
-therefore answers 0 (never idle, the safe answer for tools that expire idle keys),
-and OBJECT FREQ, which Redis only answers under an LFU maxmemory-policy, answers 0
-there.
+Access times and LFU counters are not kept per key here: a small string key costs
+~120 bytes, and a per-key clock would add ~40 (a dict entry). OBJECT IDLETIME and
+OBJECT FREQ ask ``engine.extensions["object_idle_seconds"]`` /
+``["object_lfu_frequency"]`` (``(db, key) -> int``), which an eviction module keeping
+access clocks for LRU/LFU policies provides; without one, IDLETIME answers 0 (never
+idle: the safe answer for tools that delete idle keys) and FREQ 0.
 """
 
 from __future__ import annotations
@@ -44,14 +45,14 @@ def string_encoding(value: bytes | bytearray) -> str:
     return "embstr" if len(value) <= EMBSTR_SIZE_LIMIT else "raw"
 
 
-def object_encoding(value: Any) -> str:
-    """The OBJECT ENCODING name of any stored value."""
+def object_encoding(value: Any, config: Any = None) -> str:
+    """The OBJECT ENCODING name of any stored value (types answer ``encoding(config)``)."""
     kind = type(value)
     if kind is bytes or kind is bytearray:
         return string_encoding(value)
     encoding = getattr(value, "encoding", None)
     if encoding is not None:
-        return encoding() if callable(encoding) else str(encoding)
+        return encoding(config) if callable(encoding) else str(encoding)
     return _DEFAULT_ENCODINGS.get(type_name(value), "raw")
 
 
@@ -97,7 +98,7 @@ def _lookup(client: Client, key: bytes) -> Any:
 def object_encoding_command(client: Client, argv: list[bytes]) -> Any:
     """OBJECT ENCODING key"""
     value = _lookup(client, argv[2])
-    return None if value is None else object_encoding(value).encode()
+    return None if value is None else object_encoding(value, client.engine.config).encode()
 
 
 def object_refcount_command(client: Client, argv: list[bytes]) -> Any:
@@ -114,7 +115,9 @@ def object_idletime_command(client: Client, argv: list[bytes]) -> Any:
     if _maxmemory_policy(client.engine).endswith("-lfu"):
         raise RedisError("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
                          "switching between policies at runtime LRU and LFU data will take some time to adjust.")
-    return 0
+    # An eviction module that keeps access clocks (for LRU policies) answers through this hook.
+    idle_seconds = client.engine.extensions.get("object_idle_seconds")
+    return idle_seconds(client.db, argv[2]) if idle_seconds is not None else 0
 
 
 def object_freq_command(client: Client, argv: list[bytes]) -> Any:
@@ -126,7 +129,8 @@ def object_freq_command(client: Client, argv: list[bytes]) -> Any:
         raise RedisError("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
                          "that when switching between policies at runtime LRU and LFU data will take some time "
                          "to adjust.")
-    return 0
+    frequency = client.engine.extensions.get("object_lfu_frequency")
+    return frequency(client.db, argv[2]) if frequency is not None else 0
 
 
 OBJECT_HELP = (
