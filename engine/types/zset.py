@@ -796,7 +796,7 @@ def _zrange_generic(client: Client, argv: list[bytes], key_index: int, store_key
         j += 1
     rangetype = rangetype or _RANK
     reverse = bool(reverse)
-    if (offset != 0 or limit != -1) and rangetype == _RANK:
+    if limit != -1 and rangetype == _RANK:      # Redis looks at the count only: LIMIT 5 -1 passes
         raise RedisError("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX")
     if withscores and rangetype == _LEX:
         raise RedisError("ERR syntax error, WITHSCORES not supported in combination with BYLEX")

@@ -115,6 +115,8 @@ def test_rank_ranges(pair: Pair) -> None:
         pair.check("ZRANGE", z, start, stop, "REV", "WITHSCORES")
         pair.check("ZREVRANGE", z, start, stop, "WITHSCORES")
     pair.run(["ZRANGE", z, "x", 1], ["ZRANGE", z, 0, "1.5"], ["ZRANGE", z, 0, 1, "LIMIT", 0, 1],
+             ["ZRANGE", z, 0, 1, "LIMIT", 1, -1], ["ZRANGE", z, 0, 1, "LIMIT", -1, -1], ["ZRANGE", z, 0, 1, "LIMIT", 0, 0],
+             ["ZRANGE", z, "", "", "LIMIT", 1, -1], ["ZRANGE", z, "x", "y", "LIMIT", 1, 1],
              ["ZREVRANGE", z, 0, 1, "LIMIT", 0, 1], ["ZRANGE", z, 0, 1, "BYSCORE", "BYLEX"],
              ["ZRANGE", z, 0, 1, "REV", "REV"], ["ZRANGE", z, 0, 1, "withscores", "withscores"],
              ["ZREVRANGE", z, 0, 1, "REV"], ["ZREVRANGE", z, 0, 1, "BYSCORE"], ["ZRANGE", missing, 0, -1],
