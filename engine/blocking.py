@@ -224,8 +224,11 @@ class BlockingState:
             client = blocked.client
             if client.blocked is not blocked:
                 continue
-            if db.data.get(key) is None:
-                break       # nothing left (or never was) for anyone
+            if db.data.get(key) is None and not getattr(blocked.serve, "serves_missing_keys", False):
+                # Nothing left (or never was) for this waiter. A serve callback with
+                # ``serves_missing_keys`` is called anyway: 7.0 answers a blocked XREADGROUP
+                # whose stream was deleted with -UNBLOCKED.
+                continue
             try:
                 reply = blocked.serve(key)
             except RedisError as error:
