@@ -642,6 +642,15 @@ def _must_obey(client: Client) -> bool:
 Emit = Callable[[int, list[bytes]], None]
 
 
+def _effects_only(engine: Any, dirty_before: int) -> None:
+    """The command is propagated as the effects it emitted (preventCommandPropagation).
+
+    Only when it changed something: the dispatcher consumes the flag only for commands
+    it propagates, so a flag set by a command that changed nothing would silence the next."""
+    if engine.dirty != dirty_before:
+        engine.prevent_propagation()
+
+
 # -- XADD / XTRIM -------------------------------------------------------------------------------
 
 class AddTrimArgs:
@@ -963,8 +972,7 @@ def xsetid_command(client: Client, argv: list[bytes]) -> Any:
     stream = _stream_for_write(db, key)
     if stream is None:
         raise RedisError(NO_SUCH_KEY)
-    if new_last < stream.max_deleted:
-        raise RedisError("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id")
+    # 7.0 does not compare the new ID with the stream's max-deleted-entry-id (7.2 does).
     if stream.length:
         top = stream.last_entry_id()
         if top is not None and new_last < top:
@@ -1164,7 +1172,7 @@ def _read(client: Client, argv: list[bytes], group_read: bool) -> Any:
         else:
             ids.append(parse_id(raw, strict=True))
 
-    engine.prevent_propagation()
+    dirty = engine.dirty
     emit = engine.also_propagate
     served: list[tuple[bytes, Any]] = []
     for index in range(nstreams):
@@ -1202,6 +1210,7 @@ def _read(client: Client, argv: list[bytes], group_read: bool) -> Any:
         else:
             entries = stream.range(start, MAX_ID, count)
         served.append((key, entries))
+    _effects_only(engine, dirty)
     if served:
         return Map(served)
     if deadline != -1:
@@ -1584,7 +1593,7 @@ def xclaim_command(client: Client, argv: list[bytes]) -> Any:
             delivery_time = now
     else:
         delivery_time = now
-    engine.prevent_propagation()
+    dirty = engine.dirty
     dbid = client.db.id
     consumer: Consumer | None = None
     out: list[Any] = []
@@ -1600,7 +1609,7 @@ def xclaim_command(client: Client, argv: list[bytes]) -> Any:
                 group.remove_nack(stream_id)
             continue
         if force and nack is None:
-            nack = Nack(None, now, 0)
+            nack = Nack(None, now, 1)       # streamCreateNACK: delivered once, now
             group.pel[stream_id] = nack
         if nack is None:
             continue
@@ -1630,6 +1639,7 @@ def xclaim_command(client: Client, argv: list[bytes]) -> Any:
     if propagate_last_id:
         engine.also_propagate(dbid, _setid_argv(key, groupname, group))
         engine.dirty += 1
+    _effects_only(engine, dirty)
     return out
 
 
@@ -1658,7 +1668,7 @@ def xautoclaim_command(client: Client, argv: list[bytes]) -> Any:
         raise RedisError("ERR Insufficient memory, failed allocating transient memory, COUNT too high.")
     key, groupname = argv[1], argv[2]
     dbid = client.db.id
-    engine.prevent_propagation()
+    dirty = engine.dirty
     attempts = count * 10
     now = engine.now_ms()
     consumer: Consumer | None = None
@@ -1708,6 +1718,7 @@ def xautoclaim_command(client: Client, argv: list[bytes]) -> Any:
         count -= 1
         engine.also_propagate(dbid, _xclaim_argv(key, groupname, group, format_id(stream_id), nack))
         engine.dirty += 1
+    _effects_only(engine, dirty)
     return [format_id(next_id) if next_id is not None else b"0-0", claimed, deleted_ids]
 
 
