@@ -19,6 +19,7 @@ FEATURE_MODULES: tuple[str, ...] = (
     "specredis.engine.slowlog",
     "specredis.engine.latency",
     "specredis.engine.debug",
+    "specredis.engine.scripting",
     "specredis.engine.functions",
     "specredis.engine.blocking",
     "specredis.engine.multi",
