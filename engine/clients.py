@@ -166,7 +166,7 @@ def client_info_line(client: Client, now_ms: int, current_argv: list[bytes] | No
     omem = sink.output_buffer_size()
     multi_mem = _queued_commands_memory(client)
     peak = getattr(sink, "read_peak", READ_BUFFER_SIZE)
-    cmd = client.current_command or client.last_command
+    cmd = client.last_command
     if client.flags & CLIENT_TRACKING:
         redirect = getattr(client.tracking, "redirect", 0)
     else:
@@ -494,7 +494,6 @@ class ClientPause:
                 return None
         client.flags |= CLIENT_BLOCKED
         client.blocked = POSTPONED
-        client.current_command = cmd
         client.argv_mem = sum(len(arg) for arg in argv)
         self.postponed.append(client)
         return NO_REPLY

@@ -350,13 +350,18 @@ class Engine:
         if cmd is None:
             cmd = self.commands.get(argv[0].lower())
             if cmd is None:
+                client.last_command = None
                 return self.reject(client, unknown_command(argv[0], argv[1:]), None)
         argc = len(argv)
         if cmd.subcommands and argc > 1:
             sub = cmd.subcommands.get(argv[1].lower())
             if sub is None:
+                client.last_command = None
                 return self.reject(client, unknown_subcommand(argv[1], argv[0].decode(errors="replace")), None)
             cmd = sub
+        # Redis's c->lastcmd (CLIENT LIST cmd=): the command looked up, whether it then runs,
+        # is refused or queued; the commands EXEC runs do not change it.
+        client.last_command = cmd
         arity = cmd.arity
         if arity != argc and (arity > 0 or argc < -arity):
             return self.reject(client, wrong_arity(cmd.fullname), cmd)
@@ -446,7 +451,6 @@ class Engine:
             latency[elapsed_us] = latency.get(elapsed_us, 0) + 1
         self.stats.total_commands_processed += 1
         client.commands_processed += 1
-        client.last_command = cmd
         if self.dirty != dirty or self._also:
             self._propagate(client, cmd, argv)
         if elapsed_us >= self.slow_us:

@@ -344,3 +344,49 @@ def test_pause_write_postpones_exec_of_queued_writes(specredis, reference):
         assert [r.text for r in tx.call("EXEC")] == ["OK"]
         assert time.monotonic() - start >= 0.3, server.name
         admin.call("CLIENT", "UNPAUSE")
+
+
+def test_idle_timeout_spares_blocked_and_subscribed_clients():
+    ours = start_specredis("--timeout", "1", "--hz", "50")
+    try:
+        blocked, idle = ours.client(), ours.client()
+        blocked.send("BLPOP", "never-pushed", "0")
+        subscriber = ours.client()
+        subscribed = not isinstance(subscriber.call("SUBSCRIBE", "news"), RespError)
+        time.sleep(2.5)
+        with pytest.raises((ConnectionClosed, ConnectionResetError)):
+            idle.call("PING")
+        pusher = ours.client()
+        pusher.call("RPUSH", "never-pushed", "x")
+        assert blocked.read_reply() == [b"never-pushed", b"x"]
+        if subscribed:
+            assert subscriber.call("PING") == [b"pong", b""]
+    finally:
+        ours.stop()
+
+
+def _state_fields(line: bytes) -> dict[str, str]:
+    fields = _fields(line.rstrip(b"\n"))
+    return {name: fields[name] for name in ("flags", "multi", "cmd", "db", "name")}
+
+
+def test_client_list_states_match_reference(specredis, reference):
+    """flags/multi/cmd of a client in MULTI and of one blocked in BLPOP, as the reference shows them."""
+    seen = []
+    for server in (specredis, reference):
+        observer, tx, blocked = server.client(), server.client(), server.client()
+        tx.call("CLIENT", "SETNAME", "tx")
+        tx.call("MULTI")
+        tx.call("SET", "a", "1")
+        tx.call("GET", "a")
+        blocked.call("CLIENT", "SETNAME", "blocked")
+        blocked.call("SELECT", "2")
+        blocked.send("BLPOP", "nothing-here", "0")
+        time.sleep(0.2)
+        lines = observer.call("CLIENT", "LIST").splitlines()
+        by_name = {_fields(line)["name"]: _state_fields(line) for line in lines}
+        seen.append((by_name["tx"], by_name["blocked"]))
+        observer.call("CLIENT", "KILL", "SKIPME", "yes", "TYPE", "normal")
+    assert seen[0] == seen[1]
+    assert seen[0][0]["flags"] == "x" and seen[0][0]["multi"] == "2"
+    assert seen[0][1]["flags"] == "b" and seen[0][1]["cmd"] == "blpop"
