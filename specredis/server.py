@@ -22,6 +22,7 @@ import sys
 import time
 from typing import Any
 
+from specredis import busy
 from specredis.engine.client import CLIENT_BLOCKED, CLIENT_CLOSE_AFTER_REPLY, CLIENT_CLOSE_ASAP, Client
 from specredis.engine.clients import protected_mode_denial
 from specredis.engine.core import Engine
@@ -63,6 +64,10 @@ class Connection(asyncio.Protocol):
     # -- asyncio.Protocol ---------------------------------------------------------------
 
     def connection_made(self, transport: Any) -> None:
+        if self.client is not None:
+            # Accepted while a script was busy (specredis/busy.py): the loop takes the socket over.
+            self._adopt_transport(transport)
+            return
         self.transport = transport
         transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
         sock = transport.get_extra_info("socket")
@@ -88,6 +93,15 @@ class Connection(asyncio.Protocol):
             return
         engine.register_client(client)
         self.registered = True
+
+    def _adopt_transport(self, transport: Any) -> None:
+        unsent = bytes(getattr(self.transport, "pending", b""))
+        self.transport = transport
+        transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
+        if unsent:
+            transport.write(unsent)
+        if self.backlog is None and not self.closing:
+            self.pump()
 
     def _refuse(self, reply: bytes) -> None:
         self.engine.stats.rejected_connections += 1
@@ -306,6 +320,7 @@ class Server:
         if not self.listeners and port != 0:
             raise OSError(f"Failed listening on port {port} (TCP), aborting.")
         engine.extensions["request_shutdown"] = self.request_shutdown
+        busy.install(self)
         self._schedule_cron()
 
     def _schedule_cron(self) -> None:
