@@ -40,7 +40,7 @@ from specredis.engine import lualibs
 from specredis.engine.client import CLIENT_MASTER, CLIENT_SCRIPT, Client, CollectingSink
 from specredis.engine.command import CMD_NOSCRIPT, CMD_WRITE, CommandDef
 from specredis.engine.errors import RedisError
-from specredis.protocol.encoder import format_double
+from specredis.protocol.encoder import encode, format_double
 from specredis.protocol.replies import (
     Attribute,
     BigNumber,
@@ -74,6 +74,9 @@ REPL_NONE, REPL_AOF, REPL_REPLICA, REPL_ALL = 0, 1, 2, 3
 LOG_LEVELS = ("debug", "verbose", "notice", "warning")
 
 SCRIPT_KILLED = "ERR Script killed by user with SCRIPT KILL..."
+# Replies nested deeper than this are encoded here, iteratively (the protocol encoder recurses).
+ENCODER_SAFE_DEPTH = 150
+_TOO_DEEP = object()
 
 
 def lua_error_text(text: str) -> str:
@@ -454,9 +457,27 @@ for k, v in next, math do math_lib[k] = v end
 math_lib.random = wrap_lib(libs.math_random)
 math_lib.randomseed = wrap_lib(libs.math_randomseed)
 
+-- The table functions that write with raw access must not write into a read-only proxy.
+local table_lib = {}
+for k, v in next, table do table_lib[k] = v end
+for _, name in ipairs({'insert', 'remove', 'sort', 'setn'}) do
+  local original = table[name]
+  table_lib[name] = function(...)
+    local t = ...
+    local real = real_of[t]
+    if real then
+      -- Redis refuses the write; sorting or removing from an empty array writes nothing.
+      if (name == 'sort' and #real <= 1) or (name == 'remove' and #real == 0) then return end
+      error('Attempt to modify a readonly table', 0)
+    end
+    if type(t) ~= 'table' then return rethrow(name, pcall(original, ...)) end
+    return original(...)
+  end
+end
+
 local shared = {
   string = string_lib,
-  table = protect_lib(table),
+  table = protect_lib(table_lib),
   math = protect_lib(math_lib),
   coroutine = protect_lib(coroutine),
   bit = protect_lib(make_lib(libs.bit)),
@@ -765,6 +786,8 @@ class LuaState:
             else:
                 flat.append(part)
         reply = self._rebuild(flat, run)
+        if reply is _TOO_DEEP:
+            return Raw(self._encode_flat(flat, run))
         if isinstance(reply, ErrorReply):
             raise RedisError(reply.text.decode("utf-8", "surrogateescape"))
         return reply
@@ -810,6 +833,8 @@ class LuaState:
                 item = Verbatim(text, value[:3].decode("latin-1"))
             else:
                 raise RedisError("ERR unexpected script reply")
+            if len(stack) > ENCODER_SAFE_DEPTH:
+                return _TOO_DEEP
             # Attach the item to its container, closing every container it completes.
             while True:
                 if not stack:
@@ -829,6 +854,32 @@ class LuaState:
                 else:
                     item = Set(items)
         return result
+
+    def _encode_flat(self, flat: list, run: ScriptRun) -> bytes:
+        """The wire form of a deeply nested reply, written without recursion (the flattened
+        form is in prefix order already) for the caller's protocol."""
+        resp = run.caller.resp
+        out: list[bytes] = []
+        pos, size = 0, len(flat)
+        while pos < size:
+            kind, value = flat[pos], flat[pos + 1]
+            pos += 2
+            if kind == b"a":
+                out.append(b"*%d\r\n" % value)
+                continue
+            if kind == b"m":
+                out.append(b"%%%d\r\n" % value if resp == 3 else b"*%d\r\n" % (2 * value))
+                continue
+            if kind == b"S":
+                out.append(b"~%d\r\n" % value if resp == 3 else b"*%d\r\n" % value)
+                continue
+            if kind == b"v":
+                leaf = self._rebuild([kind, value, flat[pos], flat[pos + 1]], run)
+                pos += 2
+            else:
+                leaf = self._rebuild([kind, value], run)
+            out.append(encode(leaf, resp))
+        return b"".join(out)
 
     def script_error(self, result: tuple, run: ScriptRun) -> RedisError:
         """The error reply of a failed script: Redis 7.0's ``<error> script: <name>, on <source>:<line>.``"""
