@@ -59,6 +59,14 @@ KEYSPACE = Family("keyspace", groups=("generic", "string"),
 #: Sets, with the generic commands that see them (DEL, TYPE, EXISTS, RENAME... as served).
 SETS = Family("sets", groups=("set", "generic"), share=0.5)
 
+#: Bitmaps, with the string commands that read and write the same bytes.
+BITMAPS = Family("bitmaps", groups=("bitmap",), extra=("get", "set", "append", "setrange", "strlen", "del", "exists",
+                                                       "type", "lpush"), share=0.25)
+
+#: HyperLogLogs, with the string commands that can read, replace or corrupt their bytes.
+HYPERLOGLOG = Family("hyperloglog", groups=("hyperloglog",), extra=("get", "set", "append", "setrange", "setbit",
+                                                                    "del", "exists", "type", "lpush"), share=0.25)
+
 
 def container_strategy(name: str) -> SearchStrategy[Argv]:
     """A container alone, or with a subcommand nobody has: the dispatcher's errors."""
@@ -163,6 +171,16 @@ def test_keyspace_strings_expiry(pair: ServerPair, conformance_run: RunSize, sha
 def test_sets(pair: ServerPair, conformance_run: RunSize, shard: int) -> None:
     """Sets and the generic commands on them."""
     run_family(pair, SETS, conformance_run, shard)
+
+
+def test_bitmaps(pair: ServerPair, conformance_run: RunSize, shard: int) -> None:
+    """Bitmaps and the string commands on the same bytes."""
+    run_family(pair, BITMAPS, conformance_run, shard)
+
+
+def test_hyperloglog(pair: ServerPair, conformance_run: RunSize, shard: int) -> None:
+    """HyperLogLogs, including values the string commands corrupted."""
+    run_family(pair, HYPERLOGLOG, conformance_run, shard)
 
 
 # -- the harness's own tests: it must be able to fail -------------------------------------------
