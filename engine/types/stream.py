@@ -107,10 +107,14 @@ def _int_element_size(value: int) -> int:
     return 10
 
 
+# First bytes of the strings that may spell an integer (string2ll).
+_INT_START = frozenset(b"-0123456789")
+
+
 def _string_element_size(data: bytes) -> int:
     """Bytes of a field or value element: strings that spell a 64-bit integer are stored as one."""
     size = len(data)
-    if size <= 20:
+    if size <= 20 and size and data[0] in _INT_START:
         number = string_to_int(data)
         if number is not None:
             return _int_element_size(number)
@@ -157,7 +161,10 @@ class StreamNode:
 
     def lp_bytes(self) -> int:
         """The size of this node's listpack (lpBytes)."""
-        return self.body + _int_element_size(self.live) + _int_element_size(self.deleted)
+        live, deleted = self.live, self.deleted
+        if live <= 127 and deleted <= 127:
+            return self.body + 4
+        return self.body + _int_element_size(live) + _int_element_size(deleted)
 
     def id_at(self, index: int) -> int:
         return self.ms[index] << 64 | self.seq[index]
@@ -321,12 +328,20 @@ class StreamValue:
                                                else tuple(pairs[0::2]) == fields)
         ms, seq = stream_id >> 64, stream_id & SEQ_MASK
         master = node.master
-        size = 2 + _int_element_size(_delta(ms, master >> 64)) + _int_element_size(_delta(seq, master & SEQ_MASK))
+        # flags, the ID's ms and seq deltas to the master ID, and (below) the lp-count.
+        ms_delta = ms - (master >> 64)
+        seq_delta = seq - (master & SEQ_MASK)
+        size = 2 + (2 if 0 <= ms_delta <= 127 else _int_element_size(_delta(ms, master >> 64))) \
+            + (2 if 0 <= seq_delta <= 127 else _int_element_size(_delta(seq, master & SEQ_MASK)))
         if same:
-            for value in pairs[1::2]:
-                size += _string_element_size(value)
-            size += _int_element_size(nfields + 3)
-            item: Any = pairs[1] if nfields == 1 else tuple(pairs[1::2])
+            if nfields == 1:
+                size += _string_element_size(pairs[1]) + 2
+                item: Any = pairs[1]
+            else:
+                for value in pairs[1::2]:
+                    size += _string_element_size(value)
+                size += _int_element_size(nfields + 3)
+                item = tuple(pairs[1::2])
         else:
             for element in pairs:
                 size += _string_element_size(element)
@@ -404,14 +419,72 @@ class StreamValue:
                 index -= 1
 
     def range(self, start: int, end: int, count: int = 0, reverse: bool = False) -> list[list]:
-        """``[[id, [field, value, ...]], ...]`` of the live entries in [start, end]; count 0: all."""
+        """``[[id, [field, value, ...]], ...]`` of the live entries in [start, end]; count 0: all.
+
+        XRANGE's hot path: one bisect to the first node, then a plain loop comparing the
+        ms and seq columns (no packed ints, no generator)."""
         out: list[list] = []
         if start > end or not self.length:
             return out
-        for stream_id, node, i in self.iter_ids(start, end, reverse):
-            out.append([b"%d-%d" % (stream_id >> 64, stream_id & SEQ_MASK), node.pairs(node.items[i])])
-            if len(out) == count:
-                break
+        keys, nodes = self.keys, self.nodes
+        append = out.append
+        if not reverse:
+            index = bisect_right(keys, start) - 1
+            if index < 0:
+                index = 0
+            position = nodes[index].lower_bound(start)
+            limit_ms, limit_seq = end >> 64, end & SEQ_MASK
+            while index < len(nodes):
+                node = nodes[index]
+                items, ms, seq, fields = node.items, node.ms, node.seq, node.fields
+                for i in range(position, len(items)):
+                    m = ms[i]
+                    if m >= limit_ms and (m > limit_ms or seq[i] > limit_seq):
+                        return out
+                    item = items[i]
+                    if item is None:
+                        continue
+                    kind = type(item)
+                    if kind is bytes:
+                        pairs = [fields[0], item]
+                    elif kind is tuple:
+                        pairs = node.pairs(item)
+                    else:
+                        pairs = item
+                    append([b"%d-%d" % (m, seq[i]), pairs])
+                    if len(out) == count:
+                        return out
+                index += 1
+                position = 0
+            return out
+        index = bisect_right(keys, end) - 1
+        if index < 0:
+            return out
+        position = nodes[index].upper_bound(end) - 1
+        limit_ms, limit_seq = start >> 64, start & SEQ_MASK
+        while index >= 0:
+            node = nodes[index]
+            items, ms, seq, fields = node.items, node.ms, node.seq, node.fields
+            for i in range(position, -1, -1):
+                m = ms[i]
+                if m <= limit_ms and (m < limit_ms or seq[i] < limit_seq):
+                    return out
+                item = items[i]
+                if item is None:
+                    continue
+                kind = type(item)
+                if kind is bytes:
+                    pairs = [fields[0], item]
+                elif kind is tuple:
+                    pairs = node.pairs(item)
+                else:
+                    pairs = item
+                append([b"%d-%d" % (m, seq[i]), pairs])
+                if len(out) == count:
+                    return out
+            index -= 1
+            if index >= 0:
+                position = len(nodes[index].items) - 1
         return out
 
     def first_entry_id(self) -> int | None:
@@ -811,15 +884,14 @@ def xadd_command(client: Client, argv: list[bytes]) -> Any:
     if new_id <= last_id:
         raise RedisError("ERR The ID specified in XADD is equal or smaller than the target stream top item")
     pairs = argv[field_index:]
-    total = 0
-    for element in pairs:
-        total += len(element)
+    total = sum(map(len, pairs))
     if total > LISTPACK_MAX_SIZE:
         raise RedisError("ERR Elements are too large to be stored")
     values = engine.config.values
     stream.append(new_id, pairs, values["stream-node-max-bytes"], values["stream-node-max-entries"], total)
     reply = b"%d-%d" % (new_id >> 64, new_id & SEQ_MASK)
-    db.signal_modified(key)
+    if engine.key_modified_hooks:
+        db.signal_modified(key)
     if engine.notify_flags:
         engine.notify(NOTIFY_STREAM, "xadd", key, db.id)
     engine.dirty += 1

@@ -149,7 +149,7 @@ def test_xack_and_xpending(pair: Pair) -> None:
         ["XPENDING", string, "g"], ["XPENDING", missing, "g", "x", "+", 1], ["XPENDING", s, "g", "-"],
         ["XPENDING", s, "g", "-", "+"], ["XPENDING", s, "g", "-", "+", "x"], ["XPENDING", s, "g", "x", "+", 1],
         ["XPENDING", s, "g", "(-", "+", 1], ["XPENDING", s, "g", "IDLE", "x", "-", "+", 10],
-        ["XPENDING", s, "g", "IDLE", 0, "-", "+"], ["XPENDING", s, "g", "-", "+", 1, "bob", "extra"],
+        ["XPENDING", s, "g", "IDLE", 0, "-", "+"],
         ["XPENDING", s, "g", "-", "+", 1, "bob", "a", "b", "c"], ["XPENDING", s, "g", "-", "+", 0],
         ["XPENDING", s, "g", "-", "+", -1], ["XPENDING", s, "g", "-", "+", 10, "nobody"],
         ["XPENDING", s, "g", "IDLE", 100000, "-", "+", 10], ["XPENDING", s, "g", "5", "1", 10],
@@ -159,7 +159,8 @@ def test_xack_and_xpending(pair: Pair) -> None:
     for argv in (["XPENDING", s, "g", "-", "+", 10], ["XPENDING", s, "g", "-", "+", 2],
                  ["XPENDING", s, "g", "-", "+", 10, "alice"], ["XPENDING", s, "g", "(1-0", "(5", 10],
                  ["XPENDING", s, "g", "IDLE", 0, "-", "+", 10], ["XPENDING", s, "g", "IDLE", -5, "2", "+", 3, "bob"],
-                 ["XPENDING", s, "g", "idle", 0, "-", "+", 10, "Zed"]):
+                 ["XPENDING", s, "g", "idle", 0, "-", "+", 10, "Zed"],
+                 ["XPENDING", s, "g", "-", "+", 1, "bob", "ignored"]):
         pair.check_timed(*argv)
     pair.run(
         ["XACK", s, "g", "1-0", "9-0"], ["XACK", s, "g", "1-0"], ["XACK", s, "g", "x"], ["XACK", s, "g", "2-0", "x"],
