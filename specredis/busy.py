@@ -95,6 +95,32 @@ class ShimTransport:
         pass
 
 
+class DirectWriter:
+    """Wraps a loop-owned transport while the loop is blocked: its writes would wait for the
+    loop, so they go to the socket directly (only while nothing is queued before them)."""
+
+    def __init__(self, transport: Any, fd: int) -> None:
+        self.transport = transport
+        self.fd = fd
+        self.queued = False
+
+    def write(self, data: bytes) -> None:
+        if not self.queued and not self.transport.is_closing() and self.transport.get_write_buffer_size() == 0:
+            try:
+                sent = os.write(self.fd, data)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                return
+            data = data[sent:]
+        if data:
+            self.queued = True          # everything after it must queue too, to keep the order
+            self.transport.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.transport, name)
+
+
 class BusyEventPump:
     """``engine.extensions["process_events_while_blocked"]`` for one server."""
 
@@ -116,9 +142,12 @@ class BusyEventPump:
                     self._listen[fd] = own
         return self._listen
 
-    def __call__(self, running: Client) -> None:
-        from specredis.server import Connection
+    def _connection_class(self) -> Any:
+        # The server's own class: under ``python -m specredis.server`` that module is __main__.
+        return sys.modules[type(self.server).__module__].Connection
 
+    def __call__(self, running: Client) -> None:
+        Connection = self._connection_class()  # noqa: N806 - a class
         server = self.server
         engine = server.engine
         connections: dict[int, Any] = {}
@@ -155,7 +184,14 @@ class BusyEventPump:
                 if isinstance(shim, ShimTransport):
                     shim.eof = True
                 continue
-            conn.data_received(data)
+            transport = conn.transport
+            if not isinstance(transport, ShimTransport):
+                conn.transport = DirectWriter(transport, fd)
+            try:
+                conn.data_received(data)
+            finally:
+                if conn.transport.__class__ is DirectWriter:
+                    conn.transport = transport
         for _, _, shim in self.shims:
             shim.flush()
         stopping = server.stopping
@@ -167,8 +203,7 @@ class BusyEventPump:
             os._exit(stopping.result() or 0)
 
     def _accept(self, listener: socket.socket) -> None:
-        from specredis.server import Connection
-
+        Connection = self._connection_class()  # noqa: N806 - a class
         while True:
             try:
                 sock, _ = listener.accept()
