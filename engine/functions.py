@@ -189,12 +189,15 @@ class FunctionRegistry:
             raise RedisError("ERR No functions registered")
         return library
 
-    def install(self, libraries: list[Library], replace: bool) -> None:
+    def install(self, libraries: list[Library], replace: bool, restoring: bool = False) -> None:
         """Add compiled libraries; all or nothing. ``replace`` lets a library replace its namesake."""
         for library in libraries:
             old = self.libraries.get(library.name)
             if old is not None and not replace:
-                raise RedisError(f"ERR Library '{library.name.decode('utf-8', 'surrogateescape')}' already exists")
+                name = library.name.decode("utf-8", "surrogateescape")
+                # FUNCTION RESTORE names the library without quotes, FUNCTION LOAD with them.
+                raise RedisError(f"ERR Library {name} already exists" if restoring
+                                 else f"ERR Library '{name}' already exists")
         replaced = {library.name for library in libraries if library.name in self.libraries}
         for library in libraries:
             for fname in library.functions:
@@ -249,12 +252,12 @@ class FunctionRegistry:
             self.libraries.clear()
             self.functions.clear()
             try:
-                self.install(libraries, replace=False)
+                self.install(libraries, replace=False, restoring=True)
             except RedisError:
                 self.libraries, self.functions = saved
                 raise
         else:
-            self.install(libraries, replace=policy == b"replace")
+            self.install(libraries, replace=policy == b"replace", restoring=True)
 
     # -- redis.register_function --------------------------------------------------------
 
