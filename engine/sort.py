@@ -53,11 +53,14 @@ def lookup_by_pattern(db: Database, pattern: bytes, element: bytes) -> bytes | N
     other types (and patterns without ``*``) give None."""
     if pattern == b"#":
         return element
-    star = pattern.find(b"*")
+    # Redis finds the '*' and the '->' with C string functions (they stop at a NUL byte),
+    # then copies the pattern's pieces by length.
+    text = _c_string(pattern)
+    star = text.find(b"*")
     if star < 0:
         return None
-    arrow = pattern.find(b"->", star + 1)
-    if arrow >= 0 and arrow + 2 < len(pattern):
+    arrow = text.find(b"->", star + 1)
+    if arrow >= 0 and arrow + 2 < len(text):
         field: bytes | None = pattern[arrow + 2:]
         key = pattern[:star] + element + pattern[star + 1:arrow]
     else:

@@ -59,6 +59,7 @@ def test_by_and_get_patterns(pair: Pair) -> None:
         ["SORT", ids, "BY", f"{p}h_*->f", "GET", f"{p}h_*->nofield", "GET", "#", "STORE", d], ["LRANGE", d, 0, -1],
         ["SORT", ids, "BY", f"{p}w_*", "BY", "nosort"], ["SORT", ids, "BY", "nosort", "BY", f"{p}w_*"],
         ["SORT", ids, "BY", f"{p}w_*", "LIMIT", 1, 2, "GET", "#"], ["SORT_RO", ids, "BY", f"{p}h_*->f", "GET", "#"],
+        ["SORT", ids, "GET", f"{p}w_\x00*"], ["SORT", ids, "GET", f"{p}h_*->\x00f"], ["SORT", ids, "BY", f"{p}w_\x00*"],
     )
 
 
