@@ -18,6 +18,7 @@ NULL_ARRAY       ``*-1``                     ``_``
 Map              flat array ``k1 v1 ...``    ``%``
 Set              array                       ``~``
 Double           bulk string (``%.17g``)     ``,``
+DoubleText       bulk string of its text     ``,`` and its text
 Bool             ``:1`` / ``:0``             ``#t`` / ``#f``
 BigNumber        bulk string                 ``(``
 Verbatim         bulk string of the text     ``=len\\r\\ntxt:...``
@@ -48,6 +49,7 @@ from specredis.protocol.replies import (
     BigNumber,
     Bool,
     Double,
+    DoubleText,
     ErrorReply,
     Map,
     NoReply,
@@ -207,6 +209,10 @@ def _double2(out: list, value: Double) -> None:
     _bulk(out, format_double(value.value))
 
 
+def _double_text2(out: list, value: DoubleText) -> None:
+    _bulk(out, value.text)
+
+
 def _float2(out: list, value: float) -> None:
     _bulk(out, format_double(value))
 
@@ -261,6 +267,7 @@ _W2: dict[type, Writer] = {
     set: _pyset2,
     frozenset: _pyset2,
     Double: _double2,
+    DoubleText: _double_text2,
     float: _float2,
     Bool: _bool2,
     bool: _pybool,
@@ -333,6 +340,10 @@ def _double3(out: list, value: Double) -> None:
     out.append(b"," + format_double(value.value) + _CRLF)
 
 
+def _double_text3(out: list, value: DoubleText) -> None:
+    out.append(b"," + value.text + _CRLF)
+
+
 def _float3(out: list, value: float) -> None:
     out.append(b"," + format_double(value) + _CRLF)
 
@@ -382,6 +393,7 @@ _W3: dict[type, Writer] = {
     set: _pyset3,
     frozenset: _pyset3,
     Double: _double3,
+    DoubleText: _double_text3,
     float: _float3,
     Bool: _bool3,
     BigNumber: _bignum3,

@@ -118,6 +118,21 @@ class Double:
         return f"Double({self.value!r})"
 
 
+class DoubleText(Double):
+    """A double sent with the text its command formats (Redis's addReplyHumanLongDouble:
+    GEOPOS and WITHCOORD print ``%.17Lf`` without trailing zeros): RESP3 ``,<text>``;
+    RESP2 a bulk string of the text. ``value`` keeps the number for other consumers."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, value: float, text: bytes) -> None:
+        self.value = value
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"DoubleText({self.value!r}, {self.text!r})"
+
+
 class Bool:
     """A boolean: RESP3 ``#t``/``#f``; RESP2 integer 1/0."""
 
