@@ -67,6 +67,10 @@ BITMAPS = Family("bitmaps", groups=("bitmap",), extra=("get", "set", "append", "
 HYPERLOGLOG = Family("hyperloglog", groups=("hyperloglog",), extra=("get", "set", "append", "setrange", "setbit",
                                                                     "del", "exists", "type", "lpush"), share=0.25)
 
+#: GEO commands, with the sorted-set commands that write scores GEOADD never would.
+GEO = Family("geo", groups=("geo",), extra=("zadd", "zrange", "zscore", "del", "exists", "type", "lpush"),
+             share=0.25)
+
 
 def container_strategy(name: str) -> SearchStrategy[Argv]:
     """A container alone, or with a subcommand nobody has: the dispatcher's errors."""
@@ -181,6 +185,11 @@ def test_bitmaps(pair: ServerPair, conformance_run: RunSize, shard: int) -> None
 def test_hyperloglog(pair: ServerPair, conformance_run: RunSize, shard: int) -> None:
     """HyperLogLogs, including values the string commands corrupted."""
     run_family(pair, HYPERLOGLOG, conformance_run, shard)
+
+
+def test_geo(pair: ServerPair, conformance_run: RunSize, shard: int) -> None:
+    """GEO commands on sorted sets, hand-made scores included."""
+    run_family(pair, GEO, conformance_run, shard)
 
 
 # -- the harness's own tests: it must be able to fail -------------------------------------------
