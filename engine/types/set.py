@@ -315,11 +315,12 @@ def _spop_with_count(client: Client, argv: list[bytes]) -> object:
     size = len(value.items)
     engine.notify(NOTIFY_SET, "spop", key, db.id)
     if count >= size:
-        # The whole set: reply with it, delete the key, propagate a DEL (UNLINK with lazyfree).
+        # The whole set: reply with it, delete the key, propagate a DEL (7.0.15 sends DEL
+        # whatever the lazyfree settings, as its replication stream shows).
         members = value.ordered()
         db.delete(key)
         engine.notify(NOTIFY_GENERIC, "del", key, db.id)
-        engine.rewrite_command([b"UNLINK" if engine.config.values["lazyfree-lazy-server-del"] else b"DEL", key])
+        engine.rewrite_command([b"DEL", key])
         engine.dirty += size
         db.signal_modified(key)
         return Set(members)

@@ -31,7 +31,7 @@ SEQUENCES: dict[str, list[list[str]]] = {
         ["SUNIONSTORE", "dst", "a1", "a2"], ["SDIFFSTORE", "dst", "a1", "a1"], ["SDIFFSTORE", "dst", "a1", "a1"],
         ["SINTERSTORE", "dst", "a1", "nokey"], ["SUNIONSTORE", "dst", "a1"], ["SINTERSTORE", "dst", "nokey"],
         ["SREM", "a1", "1", "2", "3"], ["SINTER", "a1", "a2"], ["SCARD", "a2"],
-        # SPOP of the whole set is propagated as UNLINK under lazyfree-lazy-server-del.
+        # SPOP of the whole set is propagated as DEL even under lazyfree-lazy-server-del.
         ["CONFIG", "SET", "lazyfree-lazy-server-del", "yes"], ["SADD", "two", "a", "b"], ["SPOP", "two", "2"],
         ["CONFIG", "SET", "lazyfree-lazy-server-del", "no"],
     ],
