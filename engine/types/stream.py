@@ -153,7 +153,10 @@ class StreamNode:
         self.fields = fields                # the master fields (those of its first entry)
         self.ms: array = array("Q")         # entry IDs, ms part
         self.seq: array = array("Q")        # entry IDs, seq part
-        self.items: list[Any] = []          # entry contents (see the module docstring); None if deleted
+        # Entry contents (see the module docstring), None once deleted. A list while the node is
+        # the tail; a tuple once it is full, which the garbage collector untracks: a million
+        # entries then cost full collections ten thousand nodes, not a million slots.
+        self.items: list[Any] | tuple = []
         self.live = 0                       # entries not deleted (the listpack's "count")
         self.deleted = 0                    # tombstones (the listpack's "deleted")
         # Listpack bytes besides the two counters: header, master entry, entries.
@@ -204,10 +207,19 @@ class StreamNode:
             return out
         return item
 
+    def forget(self, index: int) -> None:
+        """Make entry ``index`` a tombstone."""
+        items = self.items
+        if type(items) is tuple:
+            self.items = items[:index] + (None,) + items[index + 1:]
+        else:
+            items[index] = None
+
     def dup(self) -> StreamNode:
         node = StreamNode.__new__(StreamNode)
         node.master, node.fields = self.master, self.fields
-        node.ms, node.seq, node.items = array("Q", self.ms), array("Q", self.seq), list(self.items)
+        node.ms, node.seq = array("Q", self.ms), array("Q", self.seq)
+        node.items = self.items if type(self.items) is tuple else list(self.items)
         node.live, node.deleted, node.body = self.live, self.deleted, self.body
         return node
 
@@ -315,6 +327,7 @@ class StreamValue:
                 max_bytes = LISTPACK_MAX_SIZE
             if node.lp_bytes() + total_size >= max_bytes or \
                     (max_entries and node.live + node.deleted >= max_entries):
+                node.items = tuple(node.items)      # full: sealed
                 node = None
         nfields = len(pairs) >> 1
         if node is None:
@@ -350,7 +363,10 @@ class StreamValue:
         node.body += size
         node.ms.append(ms)
         node.seq.append(seq)
-        node.items.append(item)
+        items = node.items
+        if type(items) is tuple:        # a sealed node became the tail again (XDEL emptied the last)
+            node.items = items = list(items)
+        items.append(item)
         node.live += 1
         self.length += 1
         self.entries_added += 1
@@ -513,10 +529,14 @@ class StreamValue:
             del self.keys[index]
             del self.nodes[index]
         else:
-            node.items[position] = None
+            node.forget(position)
             node.live -= 1
             node.deleted += 1
         self.length -= 1
+        if not self.length:
+            self.first_id = 0
+        elif stream_id == self.first_id:
+            self._refresh_first_id()
         return True
 
     def trim(self, maxlen: int | None, minid: int | None, approx: bool, limit: int) -> int:
@@ -547,7 +567,7 @@ class StreamValue:
                 break
             # Mark entries of this node deleted, in order, until the condition holds.
             removed_here = 0
-            items = node.items
+            items = list(node.items)
             for i in range(len(items)):
                 if maxlen is not None:
                     if self.length <= maxlen:
@@ -558,6 +578,7 @@ class StreamValue:
                     items[i] = None
                     removed_here += 1
                     self.length -= 1
+            node.items = items if nodes[-1] is node else tuple(items)
             node.live -= removed_here
             node.deleted += removed_here
             deleted += removed_here
@@ -998,19 +1019,12 @@ def xdel_command(client: Client, argv: list[bytes]) -> int:
         return 0
     ids = [parse_id(raw, strict=True) for raw in argv[2:]]
     deleted = 0
-    first_deleted = False
     for stream_id in ids:
         if stream.delete(stream_id):
-            if stream_id == stream.first_id:
-                first_deleted = True
             if stream_id > stream.max_deleted:
                 stream.max_deleted = stream_id
             deleted += 1
     if deleted:
-        if stream.length == 0:
-            stream.first_id = 0
-        elif first_deleted:
-            stream._refresh_first_id()
         db.signal_modified(key)
         _notify(client, "xdel", key)
         client.engine.dirty += deleted
