@@ -137,15 +137,17 @@ class Area(NamedTuple):
     lon_max: float
 
 
+_LAT_SCALE = LAT_MAX - LAT_MIN
+_LON_SCALE = LON_MAX - LON_MIN
+
+
 def cell_area(lat_index: int, lon_index: int, step: int) -> Area:
     """The bounds of the cell with these indexes at ``step`` bits per axis (uint32 indexes, as in C)."""
     cells = float(1 << step)
-    lat_scale = LAT_MAX - LAT_MIN
-    lon_scale = LON_MAX - LON_MIN
-    return Area(LAT_MIN + (lat_index / cells) * lat_scale,
-                LAT_MIN + (((lat_index + 1) & _U32) / cells) * lat_scale,
-                LON_MIN + (lon_index / cells) * lon_scale,
-                LON_MIN + (((lon_index + 1) & _U32) / cells) * lon_scale)
+    return Area(LAT_MIN + (lat_index / cells) * _LAT_SCALE,
+                LAT_MIN + (((lat_index + 1) & _U32) / cells) * _LAT_SCALE,
+                LON_MIN + (lon_index / cells) * _LON_SCALE,
+                LON_MIN + (((lon_index + 1) & _U32) / cells) * _LON_SCALE)
 
 
 def decode_area(bits: int, step: int) -> Area:
@@ -319,11 +321,15 @@ def search_cells(shape: Shape) -> list[tuple[int, int] | None]:
     step = estimate_step(shape.reach_meters(), shape.lat)
     lat_index, lon_index = cell_indexes(shape.lon, shape.lat, step)
     if step > 1:
+        # The bounds of the neighbouring rows and columns, as geohashDecode computes them.
         mask = (1 << step) - 1
-        if (cell_area((lat_index + 1) & mask, lon_index, step).lat_max < max_lat
-                or cell_area((lat_index - 1) & mask, lon_index, step).lat_min > min_lat
-                or cell_area(lat_index, (lon_index + 1) & mask, step).lon_max < max_lon
-                or cell_area(lat_index, (lon_index - 1) & mask, step).lon_min > min_lon):
+        cells = float(1 << step)
+        north, south = (lat_index + 1) & mask, (lat_index - 1) & mask
+        east, west = (lon_index + 1) & mask, (lon_index - 1) & mask
+        if (LAT_MIN + (((north + 1) & _U32) / cells) * _LAT_SCALE < max_lat
+                or LAT_MIN + (south / cells) * _LAT_SCALE > min_lat
+                or LON_MIN + (((east + 1) & _U32) / cells) * _LON_SCALE < max_lon
+                or LON_MIN + (west / cells) * _LON_SCALE > min_lon):
             step -= 1
             lat_index, lon_index = cell_indexes(shape.lon, shape.lat, step)
     mask = (1 << step) - 1
@@ -336,12 +342,15 @@ def search_cells(shape: Shape) -> list[tuple[int, int] | None]:
         keep_north = not area.lat_max > max_lat
         keep_west = not area.lon_min < min_lon
         keep_east = not area.lon_max > max_lon
-    wanted = ((lat_index, lon_index, True),
-              (north, lon_index, keep_north), (south, lon_index, keep_south),
-              (lat_index, east, keep_east), (lat_index, west, keep_west),
-              (north, east, keep_north and keep_east), (north, west, keep_north and keep_west),
-              (south, east, keep_south and keep_east), (south, west, keep_south and keep_west))
-    return [(interleave(lat, lon), step) if keep else None for lat, lon, keep in wanted]
+    return [(interleave(lat_index, lon_index), step),
+            (interleave(north, lon_index), step) if keep_north else None,
+            (interleave(south, lon_index), step) if keep_south else None,
+            (interleave(lat_index, east), step) if keep_east else None,
+            (interleave(lat_index, west), step) if keep_west else None,
+            (interleave(north, east), step) if keep_north and keep_east else None,
+            (interleave(north, west), step) if keep_north and keep_west else None,
+            (interleave(south, east), step) if keep_south and keep_east else None,
+            (interleave(south, west), step) if keep_south and keep_west else None]
 
 
 def cell_score_range(bits: int, step: int) -> tuple[float, float]:

@@ -14,10 +14,17 @@ import random
 from geo import redis_model
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sortedcontainers import SortedList
 
 from specredis.engine import geohash
 from specredis.engine.geohash import LAT_MAX, LAT_MIN, MERCATOR_MAX, Shape
-from specredis.engine.types.geo import _ascending_cmp, _descending_cmp, coordinate_reply, partial_quicksort
+from specredis.engine.types.geo import (
+    _ascending_cmp,
+    _descending_cmp,
+    cell_entries,
+    coordinate_reply,
+    partial_quicksort,
+)
 
 longitudes = st.one_of(st.floats(-180, 180), st.sampled_from([180.0, -180.0, 0.0, 179.99999, -179.99999]))
 latitudes = st.one_of(st.floats(LAT_MIN, LAT_MAX), st.sampled_from([LAT_MAX, LAT_MIN, 0.0, 66.0, -80.0, 85.0]))
@@ -101,3 +108,13 @@ def test_partial_quicksort_orders_ties_its_own_way() -> None:
     items = [(float(rnd.randrange(3)), i) for i in range(60)]
     partial_quicksort(items, _ascending_cmp, 0, 9)
     assert items[:10] != sorted(items[:10])
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.lists(st.integers(0, 2**20), max_size=3000), st.integers(0, 2**20), st.integers(0, 2**18))
+def test_cell_entries_equal_the_public_sortedlist_api(scores: list[int], low: int, width: int) -> None:
+    """cell_entries reads SortedList's internals: the public bisect + islice must agree."""
+    ordered = SortedList((float(score), b"m%d" % i) for i, score in enumerate(scores))
+    high = low + width
+    expected = list(ordered.islice(ordered.bisect_left((float(low),)), ordered.bisect_left((float(high),))))
+    assert list(cell_entries(ordered, float(low), float(high))) == expected
