@@ -56,8 +56,12 @@ from specredis.protocol.client import NULL_ARRAY, RespClient, RespError, RSet, S
 KEYSPACE = Family("keyspace", groups=("generic", "string"),
                   extra=("select", "dbsize", "flushdb", "swapdb", "lpush", "sadd", "hset", "zadd"))
 
-#: Sets, with the generic commands that see them (DEL, TYPE, EXISTS, RENAME... as served).
-SETS = Family("sets", groups=("set", "generic"), share=0.5)
+#: One machine per data type, with the generic commands that see it (DEL, TYPE, RENAME,
+#: COPY, SORT, OBJECT...), at a quarter of the keyspace family's size in CI.
+SETS = Family("sets", groups=("set", "generic"), share=0.25)
+LISTS = Family("lists", groups=("list", "generic"), share=0.25)
+HASHES = Family("hashes", groups=("hash", "generic"), share=0.25)
+ZSETS = Family("zsets", groups=("sorted-set", "generic"), share=0.25)
 
 #: Bitmaps, with the string commands that read and write the same bytes.
 BITMAPS = Family("bitmaps", groups=("bitmap",), extra=("get", "set", "append", "setrange", "strlen", "del", "exists",
@@ -177,6 +181,21 @@ def test_sets(pair: ServerPair, conformance_run: RunSize, shard: int) -> None:
     run_family(pair, SETS, conformance_run, shard)
 
 
+def test_lists(pair: ServerPair, conformance_run: RunSize, shard: int) -> None:
+    """Lists (without the blocking commands) and the generic commands on them."""
+    run_family(pair, LISTS, conformance_run, shard)
+
+
+def test_hashes(pair: ServerPair, conformance_run: RunSize, shard: int) -> None:
+    """Hashes and the generic commands on them."""
+    run_family(pair, HASHES, conformance_run, shard)
+
+
+def test_sorted_sets(pair: ServerPair, conformance_run: RunSize, shard: int) -> None:
+    """Sorted sets (without the blocking commands) and the generic commands on them."""
+    run_family(pair, ZSETS, conformance_run, shard)
+
+
 def test_bitmaps(pair: ServerPair, conformance_run: RunSize, shard: int) -> None:
     """Bitmaps and the string commands on the same bytes."""
     run_family(pair, BITMAPS, conformance_run, shard)
@@ -272,7 +291,7 @@ def test_grammar_argvs_are_mostly_accepted_by_the_reference(locked_reference: An
     assert never_accepted == []
 
 
-@pytest.mark.parametrize("family", [KEYSPACE, SETS], ids=lambda f: f.name)
+@pytest.mark.parametrize("family", [KEYSPACE, SETS, LISTS, HASHES, ZSETS], ids=lambda f: f.name)
 def test_two_references_never_differ(reference_pair: ServerPair, family: Family) -> None:
     """The normalisation absorbs all legitimate nondeterminism (hash order, SCAN pages,
     RANDOMKEY, TTL clocks): the machine run against two references finds nothing."""

@@ -51,6 +51,31 @@ REGRESSIONS: tuple[Regression, ...] = (
         (3, [b"RANDOMKEY"]),
         (3, [b"DBSIZE"]),
     )),
+    # Found by the lists and keyspace machines: the reference's SORT failed on "+inf", "",
+    # "1.5e308"... only after an earlier SORT had met "1e400" -- 7.0.15 tests a stale errno
+    # (ERANGE) after strtod(). The harness now gives the reference a clean errno before
+    # SORT (harness.reset_reference_errno); specredis must sort these values.
+    Regression("sort-after-an-out-of-range-weight", (
+        (2, [b"RPUSH", b"k1", b"1e400"]),
+        (2, [b"SORT", b"k1"]),
+        (2, [b"RPUSH", b"k2", b"+inf", b"", b"1.5e308", b"0x10", b"-1"]),
+        (3, [b"SORT", b"k2"]),
+        (2, [b"SORT_RO", b"k1"]),
+        (3, [b"SORT_RO", b"k2", b"DESC"]),
+        (2, [b"SET", b"w", b"1e400"]),
+        (2, [b"SORT", b"k2", b"BY", b"*"]),
+        (2, [b"SORT", b"k2", b"LIMIT", b"1", b"2"]),
+    )),
+    # Found by the hashes machine (seed 31): HRANDFIELD parses the count before it looks at
+    # the WITHVALUES token, so a bad count wins over a bad token.
+    Regression("hrandfield-count-is-parsed-before-withvalues", (
+        (2, [b"HRANDFIELD", b"FOO", b"k1", b"0"]),
+        (3, [b"HSET", b"h", b"f", b"v"]),
+        (3, [b"HRANDFIELD", b"h", b"x", b"WITHVALUES"]),
+        (3, [b"HRANDFIELD", b"h", b"1", b"WITHVALUE"]),
+    ), xfail="specredis answers 'ERR syntax error' where 7.0.15 answers 'ERR value is not an integer "
+             "or out of range' (HRANDFIELD key <non-integer> <not WITHVALUES>); quarantined in "
+             "harness.QUARANTINE"),
 )
 
 
