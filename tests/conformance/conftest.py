@@ -99,8 +99,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Deep shards run for minutes: lift the suite's per-test timeout for them."""
-    if is_deep(config):
+    """Deep (or resized) shards run for minutes: lift the suite's per-test timeout for them,
+    which would otherwise interrupt Hypothesis mid-example (reported as a flaky strategy)."""
+    if is_deep(config) or _option(config, "--conformance-examples"):
         for item in items:
             if "shard" in getattr(item, "fixturenames", ()):
                 item.add_marker(pytest.mark.timeout(3600))

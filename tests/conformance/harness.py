@@ -788,6 +788,7 @@ class Coverage:
     examples: int = 0
     steps: int = 0
     dataset_checks: Counter = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
 
     def record(self, fullname: str, protocol: int, reply: Any) -> None:
         self.steps += 1

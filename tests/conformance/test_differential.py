@@ -115,7 +115,11 @@ def build_machine(pair: ServerPair, fullnames: list[str], coverage: Coverage,
         def send(self, command: tuple[str, Argv], protocol: int) -> None:
             fullname, argv = command
             self.step_failed = True
-            expected, _ = pair.step(protocol, fullname, argv, self.history)
+            try:
+                expected, _ = pair.step(protocol, fullname, argv, self.history)
+            except Mismatch as mismatch:
+                coverage.failures.append(str(mismatch))
+                raise
             coverage.record(fullname, protocol, expected)
             self.step_failed = False
 
@@ -123,7 +127,11 @@ def build_machine(pair: ServerPair, fullnames: list[str], coverage: Coverage,
             # After a failed step the datasets may legitimately differ; that step's error is
             # the one to report.
             if not self.step_failed and self.history:
-                coverage.dataset_checks[pair.check_datasets(self.history)] += 1
+                try:
+                    coverage.dataset_checks[pair.check_datasets(self.history)] += 1
+                except Mismatch as mismatch:
+                    coverage.failures.append(str(mismatch))
+                    raise
 
     return DifferentialMachine
 
@@ -140,7 +148,14 @@ def run_family(pair: ServerPair, family: Family, size: RunSize, shard: int) -> C
     print(f"{family.name} shard {shard}: seed {size.seed(shard)} ({examples} examples of up to "
           f"{size.steps} steps; rerun with --conformance-seed {size.base_seed}); "
           f"{len(fullnames)} commands: {' '.join(fullnames)}")
-    run_machine(build_machine(pair, fullnames, coverage), size.seed(shard), examples, size.steps)
+    try:
+        run_machine(build_machine(pair, fullnames, coverage), size.seed(shard), examples, size.steps)
+    except BaseException:
+        if coverage.failures:
+            # What Hypothesis reports is the shrunk failure, or only "Flaky" when a replay did
+            # not fail again: the first difference seen is the evidence either way.
+            print(f"first difference seen ({len(coverage.failures)} in all):\n{coverage.failures[0]}")
+        raise
     # Every command of the family must be compared on every protocol, or the run proves
     # less than it claims: a command the random run missed on a protocol gets a short run
     # of its own there (deterministically seeded too).
