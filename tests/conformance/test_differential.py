@@ -10,10 +10,10 @@ FLUSHALL and ends with a dataset comparison (DEBUG DIGEST + expiry times).
 
 To cover a new family, declare it and a three-line test::
 
-    LISTS = Family("lists", groups=("list",), extra=("del", "exists", "type"))
+    STREAMS = Family("streams", groups=("stream", "generic"), share=0.25)
 
-    def test_lists(pair, conformance_run, shard):
-        run_family(pair, LISTS, conformance_run, shard)
+    def test_streams(pair, conformance_run, shard):
+        run_family(pair, STREAMS, conformance_run, shard)
 """
 
 from __future__ import annotations
