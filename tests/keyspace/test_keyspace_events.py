@@ -78,7 +78,7 @@ def our_events(commands: list) -> list[Event]:
         ["TOUCH", "missing"], ["RENAME", "c", "d"], ["SET", "e", 1], ["RENAME", "d", "e"], ["RENAMENX", "e", "f"],
         ["RENAMENX", "f", "f"], ["COPY", "f", "g"], ["COPY", "f", "g", "REPLACE"], ["COPY", "f", "g", "DB", 2],
         ["COPY", "missing", "h"], ["MOVE", "g", 1], ["MOVE", "g", 1], ["SELECT", 1], ["MOVE", "g", 0], ["SELECT", 0],
-        ["EXPIRE", "f", 100], ["PEXPIRE", "f", 100000, "GT"], ["EXPIREAT", "f", 4000000000], ["PEXPIREAT", "f", 1, "XX"],
+        ["EXPIRE", "f", 100], ["PEXPIRE", "f", 200000, "GT"], ["PEXPIRE", "f", 100000, "GT"], ["EXPIREAT", "f", 4000000000], ["PEXPIREAT", "f", 1, "XX"],
         ["SET", "i", 1], ["EXPIRE", "i", 10, "XX"], ["EXPIRE", "i", -5], ["SET", "j", 1, "EX", 100], ["PERSIST", "j"],
         ["PERSIST", "j"], ["TTL", "missing"], ["OBJECT", "ENCODING", "missing"], ["SWAPDB", 0, 1], ["FLUSHDB"],
         ["SET", "k", 1], ["FLUSHALL"], ["SET", "q", 1, "PX", 1], ["SLEEP", 0.01], ["EXISTS", "q"],
