@@ -13,8 +13,9 @@ import re
 from functools import lru_cache
 
 
-def _translate(pattern: bytes) -> bytes:
-    out = bytearray()
+def _tokens(pattern: bytes) -> list[bytes | None]:
+    """The pattern as regex pieces that each match exactly one byte, and None for each run of stars."""
+    out: list[bytes | None] = []
     i = 0
     n = len(pattern)
     while i < n:
@@ -22,9 +23,9 @@ def _translate(pattern: bytes) -> bytes:
         if c == 0x2A:  # *
             while i + 1 < n and pattern[i + 1] == 0x2A:
                 i += 1
-            out += b".*"
+            out.append(None)
         elif c == 0x3F:  # ?
-            out += b"."
+            out.append(b".")
         elif c == 0x5B:  # [
             i += 1
             negate = i < n and pattern[i] == 0x5E
@@ -48,27 +49,50 @@ def _translate(pattern: bytes) -> bytes:
                 i += 1
             if not items:
                 # '[]' or '[^]' never matches / always matches one char in Redis.
-                out += b"." if negate else b"(?!)"
+                out.append(b"." if negate else b"(?!)")
             else:
-                out += b"[" + (b"^" if negate else b"") + b"".join(items) + b"]"
+                out.append(b"[" + (b"^" if negate else b"") + b"".join(items) + b"]")
         elif c == 0x5C and i + 1 < n:  # \x
             i += 1
-            out += re.escape(bytes([pattern[i]]))
+            out.append(re.escape(bytes([pattern[i]])))
         else:
-            out += re.escape(bytes([c]))
+            out.append(re.escape(bytes([c])))
         i += 1
-    return bytes(out)
+    return out
+
+
+def _translate(pattern: bytes) -> bytes:
+    """The regex of a glob, built so that matching takes O(len(subject) * len(pattern)).
+
+    A naive ``.*`` per star backtracks exponentially (``*a*a*a*a*b`` against a long run of
+    a's), where Redis's stringmatchlen is linear per star. Between two stars the pattern is
+    a fixed-width segment, and taking its leftmost occurrence is always right (it leaves the
+    longest rest of the subject), so each middle segment is an atomic ``(?>.*?SEGMENT)``
+    that never backtracks; the last one is anchored at the end."""
+    tokens = _tokens(pattern)
+    segments: list[bytes] = [b""]
+    for token in tokens:
+        if token is None:
+            segments.append(b"")
+        else:
+            segments[-1] += token
+    if len(segments) == 1:
+        return segments[0]
+    head, *middle, tail = segments
+    return head + b"".join(b"(?>.*?" + segment + b")" for segment in middle if segment) + b".*" + tail
 
 
 @lru_cache(maxsize=4096)
 def compile_glob(pattern: bytes, nocase: bool = False) -> re.Pattern[bytes]:
     """A compiled regex matching exactly what the Redis glob ``pattern`` matches."""
     flags = re.DOTALL | (re.IGNORECASE if nocase else 0)
-    return re.compile(_translate(pattern) + b"\\Z", flags)
+    # stringmatchlen never matches an empty subject against a non-empty pattern, not even
+    # '*' (KEYS and SCAN special-case a lone '*' themselves).
+    return re.compile((b"(?=.)" if pattern else b"") + _translate(pattern) + b"\\Z", flags)
 
 
 def glob_match(pattern: bytes, subject: bytes, nocase: bool = False) -> bool:
     """True if ``subject`` matches the Redis glob ``pattern``."""
     if pattern == b"*":
-        return True
+        return bool(subject)
     return compile_glob(pattern, nocase).match(subject) is not None
