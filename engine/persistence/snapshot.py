@@ -288,7 +288,6 @@ class Persistence:
     def save(self) -> bool:
         """rdbSave (SAVE, SHUTDOWN, FLUSHALL, DEBUG RELOAD): write the file in the foreground."""
         engine = self.engine
-        self.saves += 1
         try:
             save_to_file(engine, self.path())
         except (OSError, RdbError) as error:
@@ -570,6 +569,7 @@ def save_command(client: Client, argv: list[bytes]) -> Status:
     persistence = state(client.engine)
     if persistence.child is not None and persistence.child.kind == "rdb":
         raise RedisError(BGSAVE_IN_PROGRESS)
+    persistence.saves += 1          # rdb_saves counts SAVE commands (failed ones too) and BGSAVE forks
     if not persistence.save():
         raise RedisError("ERR")
     return OK
@@ -626,7 +626,7 @@ def debug_reload(client: Client, argv: list[bytes]) -> Status:
         log("warning", f"Internal error in RDB reading offset {max(error.offset, 0)} -> {error.message}")
         report = None
     if report is None:
-        raise RedisError("ERR Error trying to load the RDB dump, check server logs.")
+        raise RedisError("ERR Error trying to load the RDB dump")
     log("warning", "DB reloaded by DEBUG RELOAD")
     return OK
 
