@@ -170,6 +170,7 @@ class StreamNode:
         return self.body + _int_element_size(live) + _int_element_size(deleted)
 
     def id_at(self, index: int) -> int:
+        """The packed ID of entry ``index`` (tombstones included)."""
         return self.ms[index] << 64 | self.seq[index]
 
     def last_id(self) -> int:
@@ -216,6 +217,7 @@ class StreamNode:
             items[index] = None
 
     def dup(self) -> StreamNode:
+        """A copy sharing only immutable parts (bytes, sealed tuples)."""
         node = StreamNode.__new__(StreamNode)
         node.master, node.fields = self.master, self.fields
         node.ms, node.seq = array("Q", self.ms), array("Q", self.seq)
@@ -288,6 +290,7 @@ class StreamValue:
         return self.length
 
     def encoding(self, config: Any = None) -> str:
+        """OBJECT ENCODING: always ``stream``."""
         return "stream"
 
     def dup(self) -> StreamValue:
@@ -397,6 +400,7 @@ class StreamValue:
         return None if item is None else node.pairs(item)
 
     def exists(self, stream_id: int) -> bool:
+        """Whether a live entry has this ID (streamEntryExists)."""
         found = self._locate(stream_id)
         return found is not None and found[0].items[found[1]] is not None
 
@@ -504,6 +508,7 @@ class StreamValue:
         return out
 
     def first_entry_id(self) -> int | None:
+        """The ID of the first live entry, or None."""
         for stream_id, _, _ in self.iter_ids():
             return stream_id
         return None
@@ -647,6 +652,7 @@ class StreamValue:
     # -- consumer groups --------------------------------------------------------------------
 
     def group(self, name: bytes) -> ConsumerGroup | None:
+        """The consumer group called ``name`` (streamLookupCG), or None."""
         groups = self.groups
         return groups.get(name) if groups is not None else None
 
