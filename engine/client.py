@@ -68,6 +68,8 @@ CLIENT_SCRIPT = 1 << 12        # the fake client of scripts
 CLIENT_MASTER = 1 << 13
 CLIENT_REPLICA = 1 << 14
 CLIENT_UNBLOCKED = 1 << 15
+CLIENT_TRACKING_CACHING = 1 << 16   # CLIENT CACHING YES/NO given for the next command (engine/tracking.py)
+CLIENT_PENDING_PUSH = 1 << 17       # output waits for the reply of the running command (sink.after_reply)
 
 
 class Client:
@@ -106,9 +108,10 @@ class Client:
         self.skip_next_reply = False
         self.current_command = None
         self.last_command = None
-        self.channels: set[bytes] | None = None
-        self.patterns: set[bytes] | None = None
-        self.shard_channels: set[bytes] | None = None
+        # Subscriptions (engine/pubsub.py): dicts used as ordered sets.
+        self.channels: dict[bytes, None] | None = None
+        self.patterns: dict[bytes, None] | None = None
+        self.shard_channels: dict[bytes, None] | None = None
         self.blocked: Any = None        # the blocking state (engine/blocking.py) while blocked
         self.tracking: Any = None       # client-side caching state while tracking is on
         self.extra: dict[str, Any] = {}

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from specredis.engine import client as client_mod
-from specredis.engine.client import CLIENT_MULTI, CLIENT_PUBSUB, Client
+from specredis.engine.client import CLIENT_MULTI, CLIENT_PUBSUB, CLIENT_TRACKING_CACHING, Client
 from specredis.engine.command import (
     CMD_ALLOW_BUSY,
     CMD_DENYOOM,
@@ -211,6 +211,9 @@ class Engine:
         self.ready_keys: list[tuple[Database, bytes]] = []
         self.handle_ready_keys: Callable[[], None] | None = None
         self.notify_flags = 0
+        # The client whose request is being processed (Redis's server.current_client): set by
+        # execute(), cleared by cron(); client tracking's NOLOOP and deferred invalidations use it.
+        self.current_client: Client | None = None
         self._rewritten: list[bytes] | None = None
         self._also: list[tuple[int, list[bytes]]] = []
         self._prevent = False
@@ -346,6 +349,7 @@ class Engine:
 
     def execute(self, client: Client, argv: list[bytes]) -> Any:
         """Run one request and return its reply (a typed reply value)."""
+        self.current_client = client
         cmd = self.commands.get(argv[0])
         if cmd is None:
             cmd = self.commands.get(argv[0].lower())
@@ -420,6 +424,10 @@ class Engine:
         Inside MULTI a rejected command also flags the transaction (EXECABORT)."""
         if cmd is not None:
             cmd.rejected_calls += 1
+        if client.flags & CLIENT_TRACKING_CACHING and not client.flags & CLIENT_MULTI \
+                and (cmd is None or cmd.container != "client"):
+            # CLIENT CACHING covers the next request only, even a refused one (engine/tracking.py).
+            client.flags &= ~CLIENT_TRACKING_CACHING
         if client.flags & CLIENT_MULTI:
             flag_exec = self.extensions.get("multi_flag_error")
             if flag_exec is not None:
@@ -480,6 +488,7 @@ class Engine:
 
     def cron(self) -> None:
         """serverCron: called hz times a second by the server loop (active expiry, timeouts...)."""
+        self.current_client = None      # keys expired from here were changed by no client
         for hook in self.cron_hooks:
             hook()
 

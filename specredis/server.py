@@ -23,7 +23,13 @@ import time
 from typing import Any
 
 from specredis import busy
-from specredis.engine.client import CLIENT_BLOCKED, CLIENT_CLOSE_AFTER_REPLY, CLIENT_CLOSE_ASAP, Client
+from specredis.engine.client import (
+    CLIENT_BLOCKED,
+    CLIENT_CLOSE_AFTER_REPLY,
+    CLIENT_CLOSE_ASAP,
+    CLIENT_PENDING_PUSH,
+    Client,
+)
 from specredis.engine.clients import protected_mode_denial
 from specredis.engine.core import Engine
 from specredis.protocol.encoder import encode, encode_into
@@ -42,13 +48,15 @@ _CHUNK = 64
 _FLUSH_BYTES = 256 * 1024
 # A connection closing after this reply, or closed already: stop running its requests.
 _STOP_FLAGS = CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP
+# Flags that send a reply the long way: stopping, or output queued to follow the reply.
+_SLOW_FLAGS = _STOP_FLAGS | CLIENT_PENDING_PUSH
 
 
 class Connection(asyncio.Protocol):
     """One client connection: the engine's ClientSink."""
 
     __slots__ = ("server", "engine", "transport", "client", "parser", "backlog", "closing", "reading_paused",
-                 "registered", "read_peak")
+                 "registered", "read_peak", "out", "after_reply_callbacks")
 
     def __init__(self, server: Server) -> None:
         self.server = server
@@ -60,6 +68,10 @@ class Connection(asyncio.Protocol):
         self.reading_paused = False
         self.registered = False
         self.read_peak = 0
+        # The replies being collected while this connection's requests run (None otherwise):
+        # out-of-band output for this client joins them, in order (deliver, after_reply).
+        self.out: list[bytes] | None = None
+        self.after_reply_callbacks: list | None = None
 
     # -- asyncio.Protocol ---------------------------------------------------------------
 
@@ -153,8 +165,15 @@ class Connection(asyncio.Protocol):
 
     def pump(self) -> None:
         """Execute every complete request, then write all replies in one go."""
-        parser = self.parser
         out: list[bytes] = []
+        self.out = out
+        try:
+            self._pump(out)
+        finally:
+            self.out = None
+
+    def _pump(self, out: list[bytes]) -> None:
+        parser = self.parser
         while True:
             try:
                 requests = parser.drain()
@@ -198,11 +217,14 @@ class Connection(asyncio.Protocol):
         execute = self.engine.execute
         for argv in requests:
             reply = execute(client, argv)
-            # One test for the common case; blocked clients, CLIENT REPLY and closing go the long way.
-            if reply is NO_REPLY or client.flags & _STOP_FLAGS or client.skip_next_reply \
+            # One test for the common case; blocked clients, CLIENT REPLY, closing and output
+            # waiting for the reply go the long way.
+            if reply is NO_REPLY or client.flags & _SLOW_FLAGS or client.skip_next_reply \
                     or client.reply_mode != "on":
                 if reply is NO_REPLY:
                     if client.flags & CLIENT_BLOCKED:
+                        if client.flags & CLIENT_PENDING_PUSH:
+                            self._run_after_reply()
                         # Redis stops reading a blocked client's pipeline until it is served.
                         index = next(i for i, request in enumerate(requests) if request is argv)
                         if not getattr(client.blocked, "reprocess", False):
@@ -214,6 +236,8 @@ class Connection(asyncio.Protocol):
                         client.skip_next_reply = False
                     else:
                         encode_into(out, reply, client.resp)
+                if client.flags & CLIENT_PENDING_PUSH:
+                    self._run_after_reply()
                 if client.flags & _STOP_FLAGS:
                     self._write(out)
                     out.clear()
@@ -229,13 +253,41 @@ class Connection(asyncio.Protocol):
             self.client.total_net_output += len(data)
             self.engine.stats.total_net_output_bytes += len(data)
             self.transport.write(data)
+            if self.transport.get_write_buffer_size():
+                # Unsent output: the client-output-buffer-limit check (engine/pubsub.py).
+                check = self.engine.extensions.get("output_limits")
+                if check is not None:
+                    check(self.client)
 
     # -- ClientSink ---------------------------------------------------------------------
 
     def deliver(self, reply: Any) -> None:
         if self.closing or self.transport.is_closing():
             return
+        out = self.out
+        if out is not None:
+            # This client's own requests are running: keep the order of its output.
+            encode_into(out, reply, self.client.resp)
+            return
         self._write([encode(reply, self.client.resp)])
+
+    def after_reply(self, callback: Any) -> None:
+        """Run ``callback`` once the reply of the command this client is running has been
+        queued (client tracking's invalidations of keys the client itself changed); at once
+        when none is running."""
+        if self.out is None:
+            callback()
+            return
+        if self.after_reply_callbacks is None:
+            self.after_reply_callbacks = []
+        self.after_reply_callbacks.append(callback)
+        self.client.flags |= CLIENT_PENDING_PUSH
+
+    def _run_after_reply(self) -> None:
+        self.client.flags &= ~CLIENT_PENDING_PUSH
+        callbacks, self.after_reply_callbacks = self.after_reply_callbacks or [], None
+        for callback in callbacks:
+            callback()
 
     def resume(self) -> None:
         """The client was unblocked: run the rest of its pipeline, then keep reading."""
@@ -250,12 +302,16 @@ class Connection(asyncio.Protocol):
             return      # blocked again before this callback ran
         self.backlog = None
         out: list[bytes] = []
-        if self._run(list(backlog), out):
-            self.parser.authenticated = client.authenticated
+        self.out = out
+        try:
+            done = self._run(list(backlog), out)
+            if done:
+                self.parser.authenticated = client.authenticated
             self._write(out)
+        finally:
+            self.out = None
+        if done:
             self.pump()
-        else:
-            self._write(out)
 
     def close(self, after_reply: bool = False) -> None:
         if after_reply:
@@ -267,6 +323,15 @@ class Connection(asyncio.Protocol):
             self.transport.close()
         # Gone for the engine at once (CLIENT KILL then CLIENT LIST must not show it).
         self._unregister()
+
+    def abort(self) -> None:
+        """Drop the connection and its unsent output at once (output buffer limits); the engine
+        forgets the client when the transport reports the loss."""
+        if not self.closing:
+            self.closing = True
+            self.client.flags |= CLIENT_CLOSE_ASAP
+            # (A socket accepted while a script was busy has a shim transport without abort.)
+            getattr(self.transport, "abort", self.transport.close)()
 
     def output_buffer_size(self) -> int:
         return self.transport.get_write_buffer_size() if self.transport else 0
@@ -342,6 +407,13 @@ class Server:
     async def serve(self) -> int:
         await self.start()
         log("notice", "Server initialized")
+        # Load the dataset (RDB or AOF) with the listeners up: clients that connect meanwhile get
+        # -LOADING, as in Redis. A file that does not load stops the server (exit status 1).
+        load = self.engine.extensions.get("load_data_from_disk")
+        if load is not None and not load():
+            for listener in self.listeners:
+                listener.close()
+            return 1
         log("notice", "Ready to accept connections")
         exit_code = await self.stopping
         for listener in self.listeners:
