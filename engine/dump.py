@@ -71,7 +71,8 @@ def decode_payload(client: Client, payload: bytes) -> Any:
         if type_code not in OBJECT_TYPES:
             raise RedisError(BAD_DATA_FORMAT)
         return load_value(reader, type_code, limits)
-    except (RdbError, EmptyKey):
+    except (RdbError, EmptyKey, ValueError, IndexError, TypeError, OverflowError, MemoryError):
+        # Whatever a hostile payload trips over is "Bad data format"; the server goes on.
         raise RedisError(BAD_DATA_FORMAT) from None
     finally:
         if limits.sanitized:

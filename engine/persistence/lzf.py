@@ -21,6 +21,7 @@ except ImportError:                    # pragma: no cover - depends on the envir
 MAX_LITERAL = 32
 MAX_OFFSET = 1 << 13
 MAX_MATCH = 264
+MAX_EXPANSION = 88
 
 
 class LzfError(ValueError):
@@ -43,8 +44,15 @@ def decompress(data: bytes | bytearray | memoryview, size: int) -> bytes:
         if data:
             raise LzfError("Invalid LZF compressed string")
         return b""
+    if size > MAX_EXPANSION * len(data) + MAX_LITERAL:
+        # No LZF stream expands this much (a 3-byte reference gives at most 264 bytes): refuse
+        # before allocating what a corrupt length asks for.
+        raise LzfError("Invalid LZF compressed string")
     if _c_lzf is not None:
-        out = _c_lzf.decompress(bytes(data), size)
+        try:
+            out = _c_lzf.decompress(bytes(data), size)
+        except ValueError:
+            raise LzfError("Invalid LZF compressed string") from None
         if out is None or len(out) != size:
             raise LzfError("Invalid LZF compressed string")
         return out

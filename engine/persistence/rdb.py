@@ -329,11 +329,12 @@ def listpack_encode(items: Iterable[bytes | bytearray | int]) -> bytes:
     return listpack_from_encoded([lp_encode_element(item) for item in items])
 
 
-def listpack_decode(blob: bytes, deep: bool = False) -> list[bytes | int]:
+def listpack_decode(blob: bytes, deep: bool = False, check_count: bool = True) -> list[bytes | int]:
     """The elements of a listpack: ``bytes`` for strings, ``int`` for integers.
 
-    The header and every element's bounds are always checked (lpValidateIntegrity's
-    shallow part); ``deep`` also checks each back-length and the element count."""
+    The header, every element's bounds and the header's element count are always checked;
+    ``deep`` also checks each back-length (lpValidateIntegrity). Stream nodes are read with
+    ``check_count=False``: Redis never checks their header count."""
     size = len(blob)
     if size < LP_HEADER_SIZE + 1:
         raise RdbError("Listpack integrity check failed.")
@@ -408,7 +409,7 @@ def listpack_decode(blob: bytes, deep: bool = False) -> list[bytes | int]:
                 raise IndexError
     except IndexError:
         raise RdbError("Listpack integrity check failed.") from None
-    if pos != end or (count != 65535 and count != len(out)):
+    if pos != end or (check_count and count != 65535 and count != len(out)):
         raise RdbError("Listpack integrity check failed.")
     return out
 

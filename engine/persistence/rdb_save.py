@@ -77,7 +77,7 @@ AUTOSYNC_BYTES = 4 << 20
 # list-max-listpack-size) or to 'fill' entries within SIZE_SAFETY_LIMIT bytes (positive).
 _QUICKLIST_SIZE_LIMITS = (4096, 8192, 16384, 32768, 65536)
 _QUICKLIST_SAFETY_LIMIT = 8192
-_QUICKLIST_ESTIMATE_OVERHEAD = 11
+_QUICKLIST_ESTIMATE_OVERHEAD = 8
 PACKED_THRESHOLD = 1 << 30          # elements this big get a plain node of their own
 _U64 = 1 << 64
 _I64 = 1 << 63
