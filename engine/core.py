@@ -318,6 +318,13 @@ class Engine:
         """Do not propagate the current command itself (SPOP → its SREMs)."""
         self._prevent = True
 
+    def discard_propagation(self) -> None:
+        """Forget what the command that just ran asked to propagate (commands replayed from
+        the AOF run their handler only and propagate nothing)."""
+        self._rewritten = None
+        self._also = []
+        self._prevent = False
+
     def propagate_expired(self, db: Database, key: bytes) -> None:
         """An expired or evicted key is propagated as DEL (UNLINK with lazyfree)."""
         if self.propagation_consumers:

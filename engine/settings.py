@@ -350,6 +350,17 @@ def _apply_dir(engine: Any, value: str) -> None:
             raise ConfigError(error.strerror or str(error)) from None
 
 
+def _aof_name_parser(name: str, what: str) -> Callable[[list[str]], str]:
+    """isValidAOFfilename / isValidAOFdirname: not empty, and a plain name, not a path."""
+    def parse(args: list[str]) -> str:
+        if not args[0]:
+            raise ConfigError(f"{name} can't be empty")
+        if "/" in args[0] or "\\" in args[0]:
+            raise ConfigError(f"{name} can't be a path, just a {what}")
+        return args[0]
+    return parse
+
+
 def _parse_dbfilename(args: list[str]) -> str:
     if "/" in args[0]:
         raise ConfigError("dbfilename can't be a path, just a filename")
@@ -607,8 +618,8 @@ def redis_params() -> list[ConfigParam]:
         _i("active-expire-effort", 1, 1, 10),
         # -- append only file -------------------------------------------------------------
         _b("appendonly", False, DENY_LOADING),
-        _s("appendfilename", "appendonly.aof", IMMUTABLE),
-        _s("appenddirname", "appendonlydir", IMMUTABLE),
+        _s("appendfilename", "appendonly.aof", IMMUTABLE, parse=_aof_name_parser("appendfilename", "filename")),
+        _s("appenddirname", "appendonlydir", IMMUTABLE, parse=_aof_name_parser("appenddirname", "dirname")),
         _e("appendfsync", "everysec", ("everysec", "always", "no")),
         _b("no-appendfsync-on-rewrite", False),
         _i("auto-aof-rewrite-percentage", 100, 0, INT_MAX),

@@ -249,6 +249,11 @@ class Connection(asyncio.Protocol):
 
     def _write(self, out: list[bytes]) -> None:
         if out and not self.transport.is_closing():
+            # What these replies acknowledge reaches the AOF first (and with appendfsync always,
+            # the disk), as Redis writes its AOF buffer in beforeSleep before sending replies.
+            flush_aof = self.engine.extensions.get("before_reply_flush")
+            if flush_aof is not None:
+                flush_aof()
             data = out[0] if len(out) == 1 else b"".join(out)
             self.client.total_net_output += len(data)
             self.engine.stats.total_net_output_bytes += len(data)
