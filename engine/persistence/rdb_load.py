@@ -700,7 +700,7 @@ class RdbLoader:
                 report.functions += 1
                 continue
             if type_code not in OBJECT_TYPES:
-                raise RdbError(f"Unknown RDB encoding type {type_code}", reader.offset() - 1)
+                raise RdbError(f"Unknown RDB encoding type {type_code}", reader.offset())
             # A key and its value.
             self.type_code = type_code
             self.doing = "read-key"
