@@ -22,7 +22,13 @@ from collections.abc import Callable
 from typing import Any
 
 from specredis.engine import client as client_mod
-from specredis.engine.client import CLIENT_MULTI, CLIENT_PUBSUB, CLIENT_TRACKING_CACHING, Client
+from specredis.engine.client import (
+    CLIENT_MULTI,
+    CLIENT_PUBSUB,
+    CLIENT_SCRIPT,
+    CLIENT_TRACKING_CACHING,
+    Client,
+)
 from specredis.engine.command import (
     CMD_ALLOW_BUSY,
     CMD_DENYOOM,
@@ -63,6 +69,22 @@ NOTIFY_LOADED = 1 << 12      # module only
 NOTIFY_MODULE = 1 << 13      # d
 NOTIFY_NEW = 1 << 14         # n
 
+
+# The commands the C hot loop may run (see Engine.hot_command_table): data commands whose
+# handlers only touch the keyspace, the stats they own (keyspace hits...) and propagation.
+# Not here: anything that reads command counters (INFO, COMMAND...), runs other commands
+# (EXEC, EVAL...), or changes the connection (AUTH, HELLO, SELECT, CLIENT...).
+HOT_COMMANDS = frozenset((
+    "ping", "echo",
+    "get", "set", "setnx", "setex", "psetex", "getset", "mget", "mset", "incr", "decr", "incrby", "decrby",
+    "append", "strlen", "getrange", "setrange", "exists", "del", "unlink", "expire", "pexpire", "ttl", "pttl",
+    "type", "persist",
+    "lpush", "rpush", "lpushx", "rpushx", "lpop", "rpop", "llen", "lrange", "lindex", "lset", "ltrim",
+    "sadd", "srem", "spop", "sismember", "smismember", "scard", "smembers", "srandmember",
+    "hset", "hsetnx", "hget", "hmget", "hmset", "hdel", "hlen", "hexists", "hincrby", "hgetall", "hkeys", "hvals",
+    "hstrlen",
+    "zadd", "zrem", "zscore", "zcard", "zincrby", "zrank", "zrevrank", "zcount",
+))
 
 # Above any command duration: no slow-command hook is installed.
 _NEVER_SLOW = 1 << 62
@@ -221,6 +243,8 @@ class Engine:
         self.slowlog: list = []
         self.slowlog_next_id = 0
         self.build_command_table(command_defs)
+        self._hot_table: dict | None = None     # hot_command_table()'s cache
+        self._hot_key: tuple | None = None
         self.extensions: dict[str, Any] = {}
         from specredis.engine import features
         features.install(self)
@@ -333,17 +357,27 @@ class Engine:
                 consumer(db.id, [[verb, key]])
 
     def _propagate(self, client: Client, cmd: CommandDef, argv: list[bytes]) -> None:
-        ops: list[tuple[int, list[bytes]]] = []
+        # Redis's order: what the command asked for while it ran, then the command itself.
+        ops: list[tuple[int, list[bytes]]] = self._also
         if not self._prevent and cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE):
             ops.append((client.db.id, self._rewritten if self._rewritten is not None else argv))
-        ops.extend(self._also)
         self._rewritten = None
         self._also = []
         self._prevent = False
-        if ops and self.propagation_consumers:
+        consumers = self.propagation_consumers
+        if ops and consumers:
+            # Several effects of one command travel as one transaction (propagatePendingCommands),
+            # unless EXEC or a script is already collecting them into theirs.
+            wrap = len(ops) > 1 and not client.flags & (CLIENT_MULTI | CLIENT_SCRIPT)
+            if wrap:
+                for consumer in consumers:
+                    consumer(ops[0][0], [[b"MULTI"]])
             for dbid, one in ops:
-                for consumer in self.propagation_consumers:
+                for consumer in consumers:
                     consumer(dbid, [one])
+            if wrap:
+                for consumer in consumers:
+                    consumer(ops[-1][0], [[b"EXEC"]])
 
     # -- dispatch -----------------------------------------------------------------------
 
@@ -467,19 +501,50 @@ class Engine:
         self.stats.total_commands_processed += 1
         client.commands_processed += 1
         if self.dirty != dirty or self._also:
-            self._propagate(client, cmd, argv)
+            # Nothing to send and nothing to reset (the common case without AOF or replicas):
+            # skip the call.
+            if self.propagation_consumers or self._also or self._rewritten is not None or self._prevent:
+                self._propagate(client, cmd, argv)
         if elapsed_us >= self.slow_us:
-            for threshold_us, slow_hook in list(self.slow_command_hooks.values()):
-                if elapsed_us >= threshold_us:
-                    slow_hook(client, cmd, argv, elapsed_us)
+            self.run_slow_hooks(client, cmd, argv, elapsed_us)
         if self.after_command_hooks:
-            for hook in self.after_command_hooks:
-                hook(client, cmd, argv, elapsed_us)
+            self.run_after_command_hooks(client, cmd, argv, elapsed_us)
         if self.ready_keys and self.handle_ready_keys is not None:
             self.handle_ready_keys()
         if cmd.resp2_hints is not None and client.resp == 2:
             reply = downgrade_for_resp2(reply, cmd.resp2_hints)
         return reply
+
+    def run_slow_hooks(self, client: Client, cmd: CommandDef, argv: list[bytes], elapsed_us: int) -> None:
+        """The slow-command hooks whose threshold ``elapsed_us`` reaches (call() and the C hot loop)."""
+        for threshold_us, slow_hook in list(self.slow_command_hooks.values()):
+            if elapsed_us >= threshold_us:
+                slow_hook(client, cmd, argv, elapsed_us)
+
+    def run_after_command_hooks(self, client: Client, cmd: CommandDef, argv: list[bytes], elapsed_us: int) -> None:
+        """Every after-command hook (MONITOR, client tracking), in order."""
+        for hook in self.after_command_hooks:
+            hook(client, cmd, argv, elapsed_us)
+
+    def hot_command_table(self) -> dict[bytes, tuple[CommandDef, Callable, int]]:
+        """The commands the C hot loop (specredis/_hotloop.c) may run: name -> (cmd, handler, arity).
+
+        Plain data commands only (HOT_COMMANDS): no subcommands, no RESP2 reply rewriting,
+        not protected, and handlers that never read the per-command counters the hot loop
+        adds up per batch. Built from ``self.commands`` (so renamed commands keep their new
+        names) and rebuilt when that table changes size."""
+        commands = self.commands
+        key = (id(commands), len(commands))
+        if self._hot_table is not None and key == self._hot_key:
+            return self._hot_table
+        table: dict[bytes, tuple[CommandDef, Callable, int]] = {}
+        for name, d in commands.items():
+            if d.fullname in HOT_COMMANDS and d.handler is not None and not d.subcommands \
+                    and d.resp2_hints is None and not d.flags & CMD_PROTECTED:
+                table[name] = (d, d.handler, d.arity)
+        self._hot_table = table
+        self._hot_key = key
+        return table
 
     def set_slow_command_hook(self, name: str, hook: Callable[[Client, CommandDef, list[bytes], int], None] | None,
                               threshold_us: int = 0) -> None:

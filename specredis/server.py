@@ -34,7 +34,7 @@ from specredis.engine.clients import protected_mode_denial
 from specredis.engine.core import Engine
 from specredis.protocol.encoder import encode, encode_into
 from specredis.protocol.parser import ProtocolError, QueryBufferLimitExceeded, RequestParser
-from specredis.protocol.replies import NO_REPLY
+from specredis.protocol.replies import NO_REPLY, OK, PONG
 from specredis.startup import StartupError, load_startup_config
 from specredis.util.log import LOGGER, log
 
@@ -50,6 +50,36 @@ _FLUSH_BYTES = 256 * 1024
 _STOP_FLAGS = CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP
 # Flags that send a reply the long way: stopping, or output queued to follow the reply.
 _SLOW_FLAGS = _STOP_FLAGS | CLIENT_PENDING_PUSH
+
+
+class _NotRun:
+    """What the C hot loop hands back with a request it did not run (see _run_hot)."""
+
+    __slots__ = ()
+
+
+_NOT_RUN = _NotRun()
+
+
+def _load_hot_loop() -> Any:
+    """The C hot loop's run(), bound to this module's classes; None when it is not built or is
+    turned off (SPECREDIS_PURE_PYTHON=1), and then the pure-Python path does all the work."""
+    if os.environ.get("SPECREDIS_PURE_PYTHON"):
+        return None
+    try:
+        from specredis import _hotloop
+    except ImportError:
+        return None
+    from specredis.engine.client import CLIENT_MULTI, CLIENT_PUBSUB
+    from specredis.engine.errors import RedisError
+    from specredis.protocol.parser import RequestParser
+
+    _hotloop.configure(Client, RequestParser, CLIENT_MULTI | CLIENT_PUBSUB, _SLOW_FLAGS, OK, PONG, NO_REPLY,
+                       _NOT_RUN, RedisError, encode_into)
+    return _hotloop.run
+
+
+_hot_run = _load_hot_loop()
 
 
 class Connection(asyncio.Protocol):
@@ -175,6 +205,8 @@ class Connection(asyncio.Protocol):
     def _pump(self, out: list[bytes]) -> None:
         parser = self.parser
         while True:
+            if _hot_run is not None and parser.hot_ready() and not self._run_hot(out):
+                break
             try:
                 requests = parser.drain()
             except ProtocolError as error:
@@ -212,6 +244,38 @@ class Connection(asyncio.Protocol):
                     return False
         return True
 
+    def _run_hot(self, out: list[bytes]) -> bool:
+        """Run requests through the C hot loop (specredis/_hotloop.c) while it takes them.
+
+        The requests it hands back -- not for the hot path, or with a reply that needs this
+        class's handling -- go the long way one at a time, and the loop goes on after them.
+        Returns False when processing must stop (as :meth:`_run`); True once the rest of
+        the buffer is for the parser (a frame that is not canonical or not complete)."""
+        parser = self.parser
+        engine = self.engine
+        client = self.client
+        table = engine.hot_command_table()
+        while parser.hot_ready():
+            _, argv, reply = _hot_run(parser, engine, client, table, out)
+            if argv is None:
+                if sum(map(len, out)) <= _FLUSH_BYTES:
+                    break
+                # Much output: write it, and wait if the client does not read it.
+                self._write(out)
+                out.clear()
+                if self.reading_paused:
+                    self.backlog = collections.deque()     # resume_writing() goes on from the parser
+                    return False
+                continue
+            if reply is _NOT_RUN:
+                if not self._run_batch([argv], out):
+                    return False
+            elif not self._finish_reply([argv], argv, reply, out):
+                return False
+            parser.authenticated = client.authenticated
+        parser.settle()
+        return True
+
     def _run_batch(self, requests: list[list[bytes]], out: list[bytes]) -> bool:
         client = self.client
         execute = self.engine.execute
@@ -221,30 +285,38 @@ class Connection(asyncio.Protocol):
             # waiting for the reply go the long way.
             if reply is NO_REPLY or client.flags & _SLOW_FLAGS or client.skip_next_reply \
                     or client.reply_mode != "on":
-                if reply is NO_REPLY:
-                    if client.flags & CLIENT_BLOCKED:
-                        if client.flags & CLIENT_PENDING_PUSH:
-                            self._run_after_reply()
-                        # Redis stops reading a blocked client's pipeline until it is served.
-                        index = next(i for i, request in enumerate(requests) if request is argv)
-                        if not getattr(client.blocked, "reprocess", False):
-                            index += 1
-                        self.backlog = collections.deque(requests[index:])
-                        return False
-                elif client.reply_mode == "on":
-                    if client.skip_next_reply:
-                        client.skip_next_reply = False
-                    else:
-                        encode_into(out, reply, client.resp)
-                if client.flags & CLIENT_PENDING_PUSH:
-                    self._run_after_reply()
-                if client.flags & _STOP_FLAGS:
-                    self._write(out)
-                    out.clear()
-                    self.close()
+                if not self._finish_reply(requests, argv, reply, out):
                     return False
             else:
                 encode_into(out, reply, client.resp)
+        return True
+
+    def _finish_reply(self, requests: list[list[bytes]], argv: list[bytes], reply: Any, out: list[bytes]) -> bool:
+        """The long way for the reply of ``argv`` (one of ``requests``): blocked clients, CLIENT
+        REPLY, closing, output waiting for the reply. False when processing must stop."""
+        client = self.client
+        if reply is NO_REPLY:
+            if client.flags & CLIENT_BLOCKED:
+                if client.flags & CLIENT_PENDING_PUSH:
+                    self._run_after_reply()
+                # Redis stops reading a blocked client's pipeline until it is served.
+                index = next(i for i, request in enumerate(requests) if request is argv)
+                if not getattr(client.blocked, "reprocess", False):
+                    index += 1
+                self.backlog = collections.deque(requests[index:])
+                return False
+        elif client.reply_mode == "on":
+            if client.skip_next_reply:
+                client.skip_next_reply = False
+            else:
+                encode_into(out, reply, client.resp)
+        if client.flags & CLIENT_PENDING_PUSH:
+            self._run_after_reply()
+        if client.flags & _STOP_FLAGS:
+            self._write(out)
+            out.clear()
+            self.close()
+            return False
         return True
 
     def _write(self, out: list[bytes]) -> None:

@@ -226,8 +226,9 @@ def _resp(*args: bytes) -> bytes:
 def memory(args: argparse.Namespace) -> int:
     keys = args.keys
     datasets = {
-        "strings": [_resp(b"SET", b"key:%d" % i, b"value:%d" % i) for i in range(keys)],
-        "hashes (10 fields)": [_resp(b"HSET", b"hash:%d" % i,
+        # redis-benchmark -r style keys (key:000000000001) with its 3-byte value.
+        "strings": [_resp(b"SET", b"key:%012d" % i, b"xxx") for i in range(keys)],
+        "hashes (10 fields)": [_resp(b"HSET", b"hash:%012d" % i,
                                      *[part for f in range(10) for part in (b"field%d" % f, b"v%d" % f)])
                                for i in range(keys)],
     }
@@ -265,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1,
                         help="run the benchmarks this many times, alternating servers; keep the best")
     parser.add_argument("--memory", action="store_true", help="bytes per key instead of throughput")
-    parser.add_argument("--keys", type=int, default=200_000, help="keys loaded by --memory")
+    parser.add_argument("--keys", type=int, default=1_000_000, help="keys loaded by --memory")
     args = parser.parse_args(argv)
     for tool in ("redis-server", "redis-benchmark", "redis-cli"):
         if shutil.which(tool) is None:

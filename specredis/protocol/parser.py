@@ -70,6 +70,9 @@ _WINDOW_MAX = 64 * 1024
 _WINDOW_MIN = 512
 # After a window that yielded nothing, this many requests skip the fast path.
 _COOLDOWN = 8
+# The C hot loop (specredis/_hotloop.c) takes arguments up to this long: it may run only
+# while proto-max-bulk-len is at least that (longer ones stop it, and this parser decides).
+HOT_MAX_LEN = 512 * 1024
 
 _SPACE = frozenset(b" \t\n\v\f\r")        # C isspace() in the C locale
 _TOKEN_END = frozenset(b" \n\r\t")        # what ends an unquoted sdssplitargs token
@@ -275,6 +278,23 @@ class RequestParser:
     def partial(self) -> bool:
         """Whether part of a request has been received (after a :meth:`drain`)."""
         return bool(self._remaining or len(self._buf) > self._pos)
+
+    # -- the C hot loop's view -------------------------------------------------------------
+
+    def hot_ready(self) -> bool:
+        """Whether the C hot loop may take requests from ``_buf`` at ``_pos``: unparsed bytes
+        that start a new request, nothing half-parsed, queued or failed, an authenticated
+        client's limits, and a bytes buffer. The hot loop advances ``_pos`` itself, past
+        canonical frames only; :meth:`settle` afterwards."""
+        return (not self._remaining and self._pos < len(self._buf) and type(self._buf) is bytes
+                and self._error is None and not self._queue and self.authenticated
+                and self.proto_max_bulk_len >= HOT_MAX_LEN)
+
+    def settle(self) -> None:
+        """Drop the buffer once the hot loop has consumed all of it."""
+        if self._pos >= len(self._buf):
+            self._buf = b""
+            self._pos = 0
 
     # -- output --------------------------------------------------------------------------
 

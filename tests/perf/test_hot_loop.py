@@ -1,0 +1,251 @@
+"""The C hot loop (specredis/_hotloop.c) against the pure-Python request path.
+
+The same bytes go through two server Connections on fake transports, one with the C loop
+and one without (``specredis.server._hot_run = None``, as when the extension is not
+built); the bytes written back, the datasets, the counters INFO reports and the
+propagated commands must be identical. Inputs mix hot commands with everything that
+makes the C loop hand a request back: unknown and non-hot commands, arity and type
+errors, MULTI/EXEC, CLIENT REPLY, HELLO 3, blocking pops, inline requests, non-canonical
+and oversized frames, frames cut across reads, lowercase names.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from specredis import server as server_mod
+from specredis.engine.core import Engine
+from specredis.engine.debug import dataset_digest
+
+pytestmark = pytest.mark.skipif(server_mod._hot_run is None, reason="specredis._hotloop is not built")
+
+PURE = None
+HOT = server_mod._hot_run
+
+
+class FakeTransport:
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.data += data
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    abort = close
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        pass
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"peername": ("127.0.0.1", 50000), "sockname": ("127.0.0.1", 6379)}.get(name, default)
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+class FakeServer:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+
+def resp(*args: bytes | str) -> bytes:
+    parts = [a.encode() if isinstance(a, str) else a for a in args]
+    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
+
+
+def run(chunks: list[bytes], hot: Any, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """Feed ``chunks`` to a fresh engine's connection; everything observable afterwards."""
+    monkeypatch.setattr(server_mod, "_hot_run", hot)
+    resumed: list = []      # Connection.resume defers to the event loop: run them after the step
+    monkeypatch.setattr(server_mod.Connection, "resume", lambda self: resumed.append(self))
+    now = [1_700_000_000_000]
+    engine = Engine(clock=lambda: now[0])
+    engine.rng.seed(7)      # SPOP, SRANDMEMBER
+    propagated: list = []
+    engine.propagation_consumers.append(lambda dbid, ops: propagated.append((dbid, [list(op) for op in ops])))
+    connection = server_mod.Connection(FakeServer(engine))   # type: ignore[arg-type]
+    transport = FakeTransport()
+    connection.connection_made(transport)
+    # A second client that pushes to lists, to serve a pop blocked by the first.
+    other = engine.new_client()
+    for chunk in chunks:
+        if chunk == b"<serve>":
+            engine.execute(other, [b"RPUSH", b"blocked", b"x"])
+            while resumed:
+                resumed.pop(0)._resume()
+            continue
+        if transport.closed:
+            break
+        connection.data_received(chunk)
+    client = connection.client
+    stats = engine.stats
+    counters = {d.fullname: (d.calls, d.failed_calls, d.rejected_calls, sum((d.latency_us or {}).values()))
+                for d in engine.command_defs.values() if d.calls or d.failed_calls or d.rejected_calls}
+    return {
+        "output": bytes(transport.data),
+        "closed": transport.closed,
+        "data": dataset_digest(engine),
+        "keys": [sorted(db.data) for db in engine.databases],
+        "expires": [dict(db.expires) for db in engine.databases],
+        "counters": counters,
+        "stats": (stats.total_commands_processed, stats.keyspace_hits, stats.keyspace_misses,
+                  stats.total_error_replies, dict(stats.errors)),
+        "client": (client.commands_processed, client.resp, client.flags,
+                   client.last_command.fullname if client.last_command else None),
+        "dirty": engine.dirty,
+        "propagated": propagated,
+    }
+
+
+def same(chunks: list[bytes], monkeypatch: pytest.MonkeyPatch) -> dict:
+    hot = run(chunks, HOT, monkeypatch)
+    pure = run(chunks, PURE, monkeypatch)
+    for field in pure:
+        assert hot[field] == pure[field], field
+    return hot
+
+
+SCRIPT = [
+    resp("PING"), resp("ping", "hello"), resp("SET", "k", "v"), resp("get", "k"), resp("GeT", "k"),
+    resp("SET", "n", "41"), resp("INCR", "n"), resp("INCRBY", "n", "-50"), resp("DECR", "n"),
+    resp("SET", "big", "9223372036854775807"), resp("INCR", "big"), resp("INCR", "k"),
+    resp("MSET", "a", "1", "b", "2", "c", "3"), resp("MSET", "a", "1", "b"), resp("MGET", "a", "b", "nope"),
+    resp("LPUSH", "l", "x", "y", "z"), resp("RPUSH", "l", "w"), resp("LRANGE", "l", "0", "-1"),
+    resp("LPOP", "l"), resp("RPOP", "l"), resp("LPOP", "l", "5"), resp("LPOP", "l"), resp("LPOP", "l", "x"),
+    resp("GET", "l"), resp("LPUSH", "k", "x"), resp("SADD", "s", "a", "b", "a"), resp("SPOP", "s"),
+    resp("SCARD", "s"), resp("SMEMBERS", "s"), resp("HSET", "h", "f", "v", "g", "w"), resp("HGET", "h", "f"),
+    resp("HGETALL", "h"), resp("HSET", "h", "f"), resp("HINCRBY", "h", "n", "5"), resp("ZADD", "z", "1", "m"),
+    resp("ZSCORE", "z", "m"), resp("ZINCRBY", "z", "2.5", "m"), resp("SET", "t", "v", "PX", "100000"),
+    resp("TTL", "t"), resp("GET"), resp("NOSUCHCOMMAND", "x"), resp("CONFIG", "GET", "hz"),
+    resp("INFO", "keyspace"), resp("MULTI"), resp("SET", "m", "1"), resp("INCR", "m"), resp("GET", "m", "x"),
+    resp("EXEC"), resp("MULTI"), resp("INCR", "m"), resp("EXEC"), resp("CLIENT", "REPLY", "SKIP"),
+    resp("SET", "skipped", "1"), resp("GET", "skipped"), resp("CLIENT", "REPLY", "OFF"), resp("INCR", "off"),
+    resp("CLIENT", "REPLY", "ON"), resp("GET", "off"), b"PING\r\n", b"SET inline 1\r\nGET inline\r\n",
+    resp("HELLO", "3"), resp("GET", "nope"), resp("HGETALL", "h"), resp("SMEMBERS", "s"), resp("ZSCORE", "z", "m"),
+    resp("HELLO", "2"), resp("SET", "large", "x" * 600_000), resp("STRLEN", "large"), resp("APPEND", "k2", "ab"),
+    resp("APPEND", "k2", "cd"), resp("GET", "k2"), resp("SETRANGE", "k2", "1", "ZZ"), resp("GET", "k2"),
+    resp("DEL", "a", "b", "zz"), resp("EXISTS", "a", "c"), resp("TYPE", "h"), resp("DBSIZE"),
+    resp("BLPOP", "blocked", "0"), resp("GET", "after-block"), resp("SET", "after-block", "1"),
+    b"<serve>", resp("GET", "after-block"), resp("SELECT", "1"), resp("SET", "k", "db1"), resp("GET", "k"),
+    resp("SELECT", "0"), resp("ECHO", "e"), resp("QUIT"), resp("PING"),
+]
+
+
+def test_scripted_pipeline_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One big read (but the blocking step), as a pipelining client sends it."""
+    serve = SCRIPT.index(b"<serve>")
+    result = same([b"".join(SCRIPT[:serve]), b"<serve>", b"".join(SCRIPT[serve + 1:])], monkeypatch)
+    assert result["closed"] and b"+PONG\r\n$5\r\nhello\r\n+OK\r\n$1\r\nv\r\n$1\r\nv\r\n" in result["output"]
+    assert result["counters"]["set"][0] >= 5
+
+
+def test_scripted_pipeline_one_request_per_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    same(SCRIPT, monkeypatch)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_scripted_pipeline_cut_anywhere(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    """Reads cut frames at random places (partial headers, partial arguments, CR without LF)."""
+    rng = random.Random(seed)
+    chunks: list[bytes] = []
+    for part in (b"".join(SCRIPT[:SCRIPT.index(b"<serve>")]), b"<serve>",
+                 b"".join(SCRIPT[SCRIPT.index(b"<serve>") + 1:])):
+        if part == b"<serve>":
+            chunks.append(part)
+            continue
+        i = 0
+        while i < len(part):
+            n = rng.choice((1, 2, 3, 7, 20, 100, 1000, 70_000))
+            chunks.append(part[i:i + n])
+            i += n
+    same(chunks, monkeypatch)
+
+
+def test_protocol_error_after_hot_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Requests before a malformed frame run, then the error, then the connection closes."""
+    result = same([resp("SET", "a", "1") + resp("INCR", "a") + b"*1\r\n$04\r\nPING\r\n" + resp("INCR", "a")],
+                  monkeypatch)
+    assert result["output"] == b"+OK\r\n:2\r\n-ERR Protocol error: invalid bulk length\r\n"
+    assert result["closed"]
+
+
+def test_non_canonical_but_valid_frames(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Frames Redis accepts that are not canonical go through the Python parser: same replies."""
+    chunks = [b"*2\r\n$3\r\nGET\r\n$1\r\nk\n\n", resp("SET", "k", "v"), b"*0\r\n" + resp("GET", "k"),
+              b"*-1\r\n" + resp("GET", "k"), b"*1\r\n$4\r\nPING\rX" + resp("GET", "k")]
+    same(chunks, monkeypatch)
+
+
+def test_slow_hooks_and_monitor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The slow log (threshold 0: every command) and MONITOR's after-command hook see the hot commands."""
+    chunks = [resp("CONFIG", "SET", "slowlog-log-slower-than", "0"), resp("SET", "a", "1") + resp("GET", "a"),
+              resp("SLOWLOG", "LEN"), resp("CONFIG", "SET", "slowlog-log-slower-than", "10000"), resp("SLOWLOG", "LEN")]
+    same(chunks, monkeypatch)
+
+
+def test_latency_histogram_and_stats_match(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = same([resp("SET", "k", "v") * 50 + resp("GET", "k") * 30 + resp("INCR", "k")], monkeypatch)
+    assert result["counters"]["set"] == (50, 0, 0, 50)
+    assert result["counters"]["get"] == (30, 0, 0, 30)
+    assert result["counters"]["incr"] == (1, 1, 0, 1)
+    assert result["stats"][0] == 81
+
+
+def test_info_sees_the_counts_of_earlier_hot_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counters added up in C are written back before a request that could read them."""
+    result = run([resp("SET", "k", "v") * 3 + resp("INFO", "commandstats") + resp("GET", "k") +
+                  resp("INFO", "commandstats")], HOT, monkeypatch)
+    first, second = result["output"].split(b"# Commandstats")[1:]
+    assert b"cmdstat_set:calls=3," in first and b"cmdstat_get" not in first
+    assert b"cmdstat_get:calls=1," in second and b"cmdstat_info:calls=1," in second
+
+
+def test_many_distinct_commands_in_one_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """More distinct commands than the C loop batches counters for."""
+    names = [("SET", "k", "1"), ("GET", "k"), ("INCR", "k"), ("DECR", "k"), ("INCRBY", "k", "2"), ("DECRBY", "k", "1"),
+             ("STRLEN", "k"), ("APPEND", "k", "0"), ("EXISTS", "k"), ("TYPE", "k"), ("LPUSH", "l", "a"),
+             ("RPUSH", "l", "b"), ("LLEN", "l"), ("LINDEX", "l", "0"), ("SADD", "s", "m"), ("SCARD", "s")]
+    same([b"".join(resp(*n) for n in names) * 3], monkeypatch)
+
+
+COMMANDS = st.sampled_from([
+    ("SET", "k{}", "v{}"), ("GET", "k{}"), ("INCR", "k{}"), ("INCRBY", "k{}", "{}"), ("MSET", "k{}", "{}", "k{}", "x"),
+    ("MGET", "k{}", "k{}"), ("LPUSH", "k{}", "{}"), ("RPUSH", "k{}", "{}", "x"), ("LPOP", "k{}"), ("RPOP", "k{}"),
+    ("LRANGE", "k{}", "0", "{}"), ("SADD", "k{}", "{}"), ("SPOP", "k{}"), ("HSET", "k{}", "f{}", "{}"),
+    ("HGETALL", "k{}"), ("DEL", "k{}"), ("EXPIRE", "k{}", "{}"), ("TTL", "k{}"), ("GET",), ("SET", "k{}"),
+    ("DBSIZE",), ("INFO", "keyspace"), ("MULTI",), ("EXEC",), ("DISCARD",), ("HELLO", "3"), ("HELLO", "2"),
+    ("CLIENT", "REPLY", "SKIP"), ("ZADD", "k{}", "{}", "m"), ("ZSCORE", "k{}", "m"), ("WATCH", "k{}"),
+])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(COMMANDS, st.integers(0, 3), st.booleans(), st.booleans()), min_size=1, max_size=40),
+       st.lists(st.integers(1, 200), min_size=1, max_size=10))
+def test_random_pipelines(monkeypatch: pytest.MonkeyPatch, commands: list, cuts: list[int]) -> None:
+    data = b"".join(
+        (b" ".join(a.format(n).encode() for a in args) + b"\r\n") if inline
+        else resp(*[a.format(n) if i else (a.lower() if lower else a) for i, a in enumerate(args)])
+        for args, n, inline, lower in commands)
+    chunks, i = [], 0
+    while i < len(data):
+        step = cuts[len(chunks) % len(cuts)]
+        chunks.append(data[i:i + step])
+        i += step
+    same(chunks, monkeypatch)
