@@ -639,116 +639,131 @@ class RdbLoader:
         expire_ms: int | None = None
         idle: int | None = None
         freq: int | None = None
-        read_type = reader.byte
+        size = len(data)
         read_string = reader.string
         sink_key = sink.key if type(sink).key is not LoadSink.key else None
-        while True:
-            self.doing = "read-type"
-            type_code = read_type()
-            if type_code == OPCODE_EXPIRETIME_MS:
-                self.doing = "read-expire"
-                expire_ms = reader.millis()
-                continue
-            if type_code == OPCODE_EXPIRETIME:
-                self.doing = "read-expire"
-                expire_ms = reader.seconds() * 1000
-                continue
-            if type_code == OPCODE_FREQ:
-                freq = reader.byte()
-                continue
-            if type_code == OPCODE_IDLE:
-                idle = reader.length()
-                continue
-            if type_code == OPCODE_EOF:
-                break
-            if type_code == OPCODE_SELECTDB:
-                self.doing = "read-len"
-                dbid = reader.length()
-                if dbid >= self.databases:
-                    raise RdbError("FATAL: Data file was created with a Redis server configured to handle "
-                                   f"more than {self.databases} databases. Exiting\n", reader.offset())
-                db = sink.database(dbid)
-                data_dict, expires_dict = db.data, db.expires
-                sink.selected(dbid, reader.offset())
-                continue
-            if type_code == OPCODE_RESIZEDB:
-                self.doing = "read-len"
-                db_size = reader.length()
-                expires_size = reader.length()
-                sink.resize(db_size, expires_size)
-                continue
-            if type_code == OPCODE_AUX:
-                self.doing = "read-aux"
-                name = read_string()
-                value = read_string()
-                report.aux[name] = value
-                sink.aux(name, value, reader.offset())
-                continue
-            if type_code == OPCODE_MODULE_AUX:
-                self.doing = "read-module-aux"
-                start = reader.offset()
-                module_id = reader.length()
-                raise RdbError("The RDB file contains AUX module data I can't load: no matching module "
-                               f"'{module_type_name(module_id)}'", start)
-            if type_code == OPCODE_FUNCTION_PRE_GA:
-                self.doing = "read-functions"
-                raise RdbError("Pre-release function format not supported.", reader.offset())
-            if type_code == OPCODE_FUNCTION2:
-                self.doing = "read-functions"
-                code = read_string()
-                sink.function(code, allow_dup)
-                report.functions += 1
-                continue
-            if type_code not in OBJECT_TYPES:
-                raise RdbError(f"Unknown RDB encoding type {type_code}", reader.offset())
-            # A key and its value.
-            self.type_code = type_code
-            self.doing = "read-key"
-            self.key = None
-            key = read_string()
-            self.key = key
-            self.keys_read += 1
-            if expire_ms is not None:
-                self.expires_read += 1
-                if expire_ms < now_ms:
-                    self.already_expired += 1
-            self.doing = "read-object-value"
-            try:
-                value = load_value(reader, type_code, limits) if type_code else read_string()
-            except EmptyKey:
-                report.empty_keys_skipped += 1
-                expire_ms = idle = freq = None
-                self.key = None
-                self.type_code = -1
-                continue
-            if db is None:
-                db = sink.database(0)
-                data_dict, expires_dict = db.data, db.expires
-            if expire_ms is not None and expire_keys and expire_ms < now_ms:
-                # A master does not load keys that expired meanwhile (a replica, or an AOF
-                # preamble, keeps them: the master's DEL follows).
-                report.keys_expired += 1
-            else:
-                if data_dict.setdefault(key, value) is not value:
-                    if not allow_dup:
-                        raise RdbError(f"Duplicate key '{key.decode('utf-8', 'replace')}' found in RDB file",
-                                       reader.offset())
-                    data_dict[key] = value
-                    expires_dict.pop(key, None)
+        # What is being read lives in locals (the error handler below publishes it): one
+        # attribute write per key would cost more than the rest of a small key's load.
+        doing = self.doing
+        cur_key: bytes | None = None
+        cur_type = self.type_code
+        keys_read = expires_read = already_expired = keys_loaded = 0
+        try:
+            while True:
+                doing = "read-type"
+                pos = reader.pos
+                if pos >= size:
+                    raise reader.eof()
+                type_code = data[pos]
+                reader.pos = pos + 1
+                if type_code == OPCODE_EXPIRETIME_MS:
+                    doing = "read-expire"
+                    expire_ms = reader.millis()
+                    continue
+                if type_code == OPCODE_EXPIRETIME:
+                    doing = "read-expire"
+                    expire_ms = reader.seconds() * 1000
+                    continue
+                if type_code == OPCODE_FREQ:
+                    freq = reader.byte()
+                    continue
+                if type_code == OPCODE_IDLE:
+                    idle = reader.length()
+                    continue
+                if type_code == OPCODE_EOF:
+                    break
+                if type_code == OPCODE_SELECTDB:
+                    doing = "read-len"
+                    dbid = reader.length()
+                    if dbid >= self.databases:
+                        raise RdbError("FATAL: Data file was created with a Redis server configured to handle "
+                                       f"more than {self.databases} databases. Exiting\n", reader.offset())
+                    db = sink.database(dbid)
+                    data_dict, expires_dict = db.data, db.expires
+                    sink.selected(dbid, reader.offset())
+                    continue
+                if type_code == OPCODE_RESIZEDB:
+                    doing = "read-len"
+                    db_size = reader.length()
+                    expires_size = reader.length()
+                    sink.resize(db_size, expires_size)
+                    continue
+                if type_code == OPCODE_AUX:
+                    doing = "read-aux"
+                    name = read_string()
+                    value = read_string()
+                    report.aux[name] = value
+                    sink.aux(name, value, reader.offset())
+                    continue
+                if type_code == OPCODE_MODULE_AUX:
+                    doing = "read-module-aux"
+                    start = reader.offset()
+                    module_id = reader.length()
+                    raise RdbError("The RDB file contains AUX module data I can't load: no matching module "
+                                   f"'{module_type_name(module_id)}'", start)
+                if type_code == OPCODE_FUNCTION_PRE_GA:
+                    doing = "read-functions"
+                    raise RdbError("Pre-release function format not supported.", reader.offset())
+                if type_code == OPCODE_FUNCTION2:
+                    doing = "read-functions"
+                    code = read_string()
+                    sink.function(code, allow_dup)
+                    report.functions += 1
+                    continue
+                if type_code not in OBJECT_TYPES:
+                    raise RdbError(f"Unknown RDB encoding type {type_code}", reader.offset())
+                # A key and its value.
+                cur_type = type_code
+                doing = "read-key"
+                cur_key = None
+                key = read_string()
+                cur_key = key
+                keys_read += 1
                 if expire_ms is not None:
-                    expires_dict[key] = expire_ms
-                    report.expires += 1
-                report.keys_loaded += 1
-                if sink_key is not None:
-                    sink_key(key, value, expire_ms, idle, freq)
-            expire_ms = idle = freq = None
-            self.key = None
-            self.type_code = -1
-            if key_delay:
-                time.sleep(key_delay / 1_000_000 if key_delay > 0 else -key_delay / 1_000_000_000)
-            if reader.pos >= next_event:
-                events(reader.pos)
-                next_event = (reader.pos // interval + 1) * interval
+                    expires_read += 1
+                    if expire_ms < now_ms:
+                        already_expired += 1
+                doing = "read-object-value"
+                try:
+                    value = load_value(reader, type_code, limits) if type_code else read_string()
+                except EmptyKey:
+                    report.empty_keys_skipped += 1
+                    expire_ms = idle = freq = None
+                    cur_key = None
+                    cur_type = -1
+                    continue
+                if db is None:
+                    db = sink.database(0)
+                    data_dict, expires_dict = db.data, db.expires
+                if expire_ms is not None and expire_keys and expire_ms < now_ms:
+                    # A master does not load keys that expired meanwhile (a replica, or an AOF
+                    # preamble, keeps them: the master's DEL follows).
+                    report.keys_expired += 1
+                else:
+                    if data_dict.setdefault(key, value) is not value:
+                        if not allow_dup:
+                            raise RdbError(f"Duplicate key '{key.decode('utf-8', 'replace')}' found in RDB file",
+                                           reader.offset())
+                        data_dict[key] = value
+                        expires_dict.pop(key, None)
+                    if expire_ms is not None:
+                        expires_dict[key] = expire_ms
+                        report.expires += 1
+                    keys_loaded += 1
+                    if sink_key is not None:
+                        sink_key(key, value, expire_ms, idle, freq)
+                expire_ms = idle = freq = None
+                cur_key = None
+                cur_type = -1
+                if key_delay:
+                    time.sleep(key_delay / 1_000_000 if key_delay > 0 else -key_delay / 1_000_000_000)
+                if reader.pos >= next_event:
+                    events(reader.pos)
+                    next_event = (reader.pos // interval + 1) * interval
+        finally:
+            self.doing, self.key, self.type_code = doing, cur_key, cur_type
+            self.keys_read, self.expires_read, self.already_expired = keys_read, expires_read, already_expired
+            report.keys_loaded = keys_loaded
         self.doing = "check-sum"
         if version >= 5:
             end = reader.pos

@@ -95,7 +95,8 @@ def _snapshot(server) -> tuple:
         encodings[key] = client.object("encoding", key)
     groups = client.xinfo_groups("stream:v1")
     stream = client.xinfo_stream("stream:v1")
-    return (client.execute_command("DEBUG", "DIGEST"), encodings, client.dbsize(), client.ttl("expires:seconds"),
+    return (client.execute_command("DEBUG", "DIGEST"), encodings, client.dbsize(), client.execute_command("PEXPIRETIME", "expires:seconds"),
+            client.execute_command("PEXPIRETIME", "expires:ms"),
             [(g["name"], g["entries-read"], g["lag"], g["pending"]) for g in groups],
             (stream["length"], stream["entries-added"], stream["max-deleted-entry-id"],
              stream["recorded-first-entry-id"], stream["last-generated-id"]),
