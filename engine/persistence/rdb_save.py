@@ -106,7 +106,7 @@ class SaveOptions:
 
 # -- values ------------------------------------------------------------------------------------
 
-def _value_classes() -> dict[type, Callable[[Any, SaveOptions], tuple[int, bytes]]]:
+def value_classes() -> dict[type, Callable[[Any, SaveOptions], tuple[int, bytes]]]:
     from specredis.engine.types.hash import HashValue
     from specredis.engine.types.list import ListValue
     from specredis.engine.types.set import SetValue
@@ -128,14 +128,14 @@ def serialize_value(value: Any, options: SaveOptions) -> tuple[int, bytes]:
     saver = _SAVERS.get(kind)
     if saver is None:
         if not _SAVERS:
-            _SAVERS.update(_value_classes())
+            _SAVERS.update(value_classes())
             saver = _SAVERS.get(kind)
         if saver is None:
             raise TypeError(f"no RDB encoding for values of type {kind.__name__}")
     return saver(value, options)
 
 
-def _quicklist_nodes(items: list[bytes], fill: int) -> list[tuple[bool, list[bytes]]]:
+def quicklist_nodes(items: list[bytes], fill: int) -> list[tuple[bool, list[bytes]]]:
     """Cut a list into quicklist nodes as pushing its elements one by one does
     (_quicklistNodeAllowInsert): by the node's listpack size for negative fill factors, by
     entry count (within the safety limit) for positive ones; huge elements get plain nodes.
@@ -170,7 +170,7 @@ def _quicklist_nodes(items: list[bytes], fill: int) -> list[tuple[bool, list[byt
 
 
 def save_list(value: Any, options: SaveOptions) -> tuple[int, bytes]:
-    nodes = _quicklist_nodes(list(value), options.list_fill)
+    nodes = quicklist_nodes(list(value), options.list_fill)
     out = [encode_length(len(nodes))]
     compress = options.compress
     for plain, elements in nodes:

@@ -707,6 +707,36 @@ def _report_corruption(path: str) -> None:
         pass
 
 
+# -- DEBUG OBJECT -------------------------------------------------------------------------------
+
+_inspected_config: list[Any] = [None]       # the configuration DEBUG OBJECT measures with
+
+
+def _serialized_length(value: Any) -> tuple[int, str]:
+    """DEBUG OBJECT's serializedlength (rdbSavedObjectLen) and, for lists, the quicklist details."""
+    from specredis.engine.persistence.rdb_save import SaveOptions, quicklist_nodes, serialize_value
+
+    options = SaveOptions(_inspected_config[0])
+    length = len(serialize_value(value, options)[1])
+    if type(value).__name__ != "ListValue":
+        return length, ""
+    nodes = quicklist_nodes(list(value), options.list_fill)
+    sizes = [len(elements[0]) if plain else 7 + sum(map(len, elements)) for plain, elements in nodes]
+    count = sum(len(elements) for _, elements in nodes)
+    average = count / len(nodes) if nodes else 0.0
+    return length, (f" ql_nodes:{len(nodes)} ql_avg_node:{average:.2f} ql_listpack_max:{options.list_fill} "
+                    f"ql_compressed:0 ql_uncompressed_size:{sum(sizes)}")
+
+
+def _register_inspectors(engine: Engine) -> None:
+    from specredis.engine import debug
+    from specredis.engine.persistence.rdb_save import value_classes
+
+    _inspected_config[0] = engine.config
+    for cls in (bytes, bytearray, *value_classes()):
+        debug.register_object_inspector(cls, _serialized_length)
+
+
 # -- installation --------------------------------------------------------------------------------
 
 def _script_write_gate(engine: Engine, previous: Any) -> Callable[[Any, Any], bytes | None]:
@@ -736,6 +766,7 @@ def install(engine: Engine) -> None:
     engine.extensions["script_write_gate"] = _script_write_gate(engine, engine.extensions.get("script_write_gate"))
     from specredis.engine import debug
     debug.register_subcommand("reload", debug_reload, 2, 1 << 31)
+    _register_inspectors(engine)
 
 
 __all__ = ["Persistence", "bgsave_command", "debug_reload", "load_data_from_disk", "private_dirty_bytes",
