@@ -102,6 +102,12 @@ class _Progress:
 
 def check_data(data: bytes, name: str, out: TextIO, progress: _Progress | None = None) -> bool:
     """Check an RDB image and print the report to ``out``; True if it is sound."""
+    return check_data_report(data, name, out, progress) is not None
+
+
+def check_data_report(data: bytes, name: str, out: TextIO, progress: _Progress | None = None) -> Any:
+    """:func:`check_data`, returning the loader's report (``end_offset``: where the RDB ends,
+    an AOF's commands may follow) or None if the image is not sound."""
     out.write(f"[offset 0] Checking RDB file {name}\n")
     sink = CheckSink(out)
     interval = max(1 << 20, len(data) // 200)
@@ -121,7 +127,7 @@ def check_data(data: bytes, name: str, out: TextIO, progress: _Progress | None =
         if loader.type_code >= 0:
             out.write(f"[additional info] Reading type {loader.type_code} ({describe_type(loader.type_code)})\n")
         _counts(out, loader)
-        return False
+        return None
     if progress is not None:
         progress.clear()
     if report.checksum == "disabled":
@@ -130,7 +136,7 @@ def check_data(data: bytes, name: str, out: TextIO, progress: _Progress | None =
         out.write(f"[offset {report.end_offset}] Checksum OK\n")
     out.write(f"[offset {report.end_offset}] \\o/ RDB looks OK! \\o/\n")
     _counts(out, loader)
-    return True
+    return report
 
 
 def _counts(out: TextIO, loader: RdbLoader) -> None:

@@ -155,7 +155,7 @@ def specredis_effects(commands: list[list[str]], clock=None) -> tuple[list, list
     propagated: list[list[str]] = []
     events: list[tuple[str, str]] = []
     engine.propagation_consumers.append(
-        lambda dbid, ops: propagated.extend([a.decode() for a in op] for op in ops))
+        lambda dbid, ops: propagated.extend([a.decode() for a in op] for op in ops if op[0] not in (b"MULTI", b"EXEC")))
     engine.notify_hooks.append(lambda cls, event, key, dbid: events.append((event, key.decode())))
     engine.notify_flags = parse_notify_flags("KEA")
     for command in commands:
