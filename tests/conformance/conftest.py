@@ -24,7 +24,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from conformance.harness import STEPS_PER_EXAMPLE, RunSize, ServerPair
@@ -158,10 +158,36 @@ def start_docker_reference(*args: str) -> DockerReference:
         time.sleep(0.2)
 
 
+def server_pid(server: ServerProcess) -> int | None:
+    """The ``process_id`` the server on ``server.port`` reports in INFO server."""
+    with RespClient(server.host, server.port, timeout=10) as probe:
+        info = probe.call("INFO", "server")
+    if isinstance(info, bytes):
+        for line in info.decode(errors="replace").splitlines():
+            if line.startswith("process_id:"):
+                return int(line.split(":", 1)[1])
+    return None
+
+
+def start_own(start: Callable[..., ServerProcess], *args: str, attempts: int = 5) -> ServerProcess:
+    """Start a server with ``start`` and make sure the one answering on its port is ours.
+
+    free_port() releases the port before the server binds it; with other test sessions
+    starting servers on this machine, another server can take it in between, and
+    wait_for_port() would then happily connect to *that* one -- whose dataset other tests
+    change under our feet. The process id in INFO tells them apart."""
+    for _ in range(attempts):
+        server = start(*args)
+        if server.proc is None or server_pid(server) == server.proc.pid:
+            return server
+        server.stop()
+    raise RuntimeError(f"could not start a server of our own after {attempts} attempts (ports taken)")
+
+
 def start_any_reference(*args: str) -> ServerProcess:
     """The reference: SPECREDIS_REFERENCE, else local redis-server, else a container."""
     if os.environ.get("SPECREDIS_REFERENCE") or shutil.which("redis-server"):
-        return start_reference(*args)
+        return start_own(start_reference, *args)
     if docker_available():
         return start_docker_reference(*args)
     require_reference()         # skips, or fails under CI
@@ -189,13 +215,13 @@ class Servers:
 
     def __init__(self, reference: ServerProcess) -> None:
         self.reference = reference
-        self.specredis = start_specredis(*DEBUG_ARGS)
+        self.specredis = start_own(start_specredis, *DEBUG_ARGS)
         self.specredis_restarts = 0
 
     def live_specredis(self) -> ServerProcess:
         if self.specredis.proc is not None and self.specredis.proc.poll() is not None:
             self.specredis_restarts += 1
-            self.specredis = start_specredis(*DEBUG_ARGS)
+            self.specredis = start_own(start_specredis, *DEBUG_ARGS)
         return self.specredis
 
     def stop(self) -> None:
