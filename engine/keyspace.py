@@ -176,7 +176,9 @@ class Database:
         if expires:
             for key in keys:
                 expires.pop(key, None)
-        self.data.update(zip(keys, values, strict=True))
+        if len(keys) != len(values):
+            raise ValueError("set_keys: as many values as keys")
+        self.data.update(zip(keys, values))     # (zip's strict=True costs MSET a tenth of its time)
 
     def add(self, key: bytes, value: Any) -> None:
         """Store a value at a key known to be absent (dbAdd: emits the ``new`` event)."""

@@ -136,11 +136,33 @@ static inline int buf_put(Buf *b, const char *s, Py_ssize_t n) {
     return 0;
 }
 
+/* Write "<prefix><n>\r\n" at dst (room for 24 bytes); returns its length. snprintf is too
+ * slow here: an LRANGE reply has a header per element. */
+static inline Py_ssize_t format_header(char *dst, char prefix, long long n) {
+    char digits[24];
+    int k = 0;
+    unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+    do {
+        digits[k++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    Py_ssize_t len = 0;
+    dst[len++] = prefix;
+    if (n < 0)
+        dst[len++] = '-';
+    while (k)
+        dst[len++] = digits[--k];
+    dst[len++] = '\r';
+    dst[len++] = '\n';
+    return len;
+}
+
 /* Append "<prefix><n>\r\n". */
 static inline int buf_header(Buf *b, char prefix, long long n) {
-    char tmp[32];
-    int k = snprintf(tmp, sizeof tmp, "%c%lld\r\n", prefix, n);
-    return buf_put(b, tmp, k);
+    if (buf_reserve(b, 24) < 0)
+        return -1;
+    b->len += format_header(b->data + b->len, prefix, n);
+    return 0;
 }
 
 /* Move the buffered output to the caller's list of byte strings. */
@@ -159,9 +181,9 @@ static int buf_flush(Buf *b, PyObject *out) {
 /* Encode the simple replies; 1 if done, 0 if the reply needs the Python encoder, -1 on error. */
 static int encode_bulk(Buf *b, PyObject *item) {
     Py_ssize_t n = PyBytes_GET_SIZE(item);
-    if (buf_reserve(b, n + 24) < 0)
+    if (buf_reserve(b, n + 26) < 0)
         return -1;
-    b->len += snprintf(b->data + b->len, 24, "$%zd\r\n", n);
+    b->len += format_header(b->data + b->len, '$', n);
     memcpy(b->data + b->len, PyBytes_AS_STRING(item), n);
     b->len += n;
     b->data[b->len++] = '\r';

@@ -1,10 +1,12 @@
 """Benchmark specredis against the reference redis-server, side by side.
 
 Throughput (default): starts both servers on free loopback ports and runs
-``redis-benchmark -q -P 16 -c 50 -n N -t <tests> --csv`` against each, then prints
-requests per second for both, their ratio, and the geometric mean of the ratios
-over the tests specredis supports (a test is skipped when a command it needs is
-not served: COMMAND INFO answers null for it).
+``redis-benchmark -q -P 16 -c 50 -n N -t <test> --csv`` against each, one test at a
+time, then prints requests per second for both and their ratio, the CPU time each
+server process used per request (/proc/<pid>/stat: far steadier than the rates on a
+shared machine) and that ratio, and the geometric means of both ratios over the
+project's 12 target tests (a test is skipped when a command it needs is not served:
+COMMAND INFO answers null for it).
 
 Memory (``--memory``): loads N small string keys (and N 10-field hashes when HSET
 is served) into both servers and reports bytes per key from the growth of
@@ -149,6 +151,24 @@ def run_benchmark(port: int, tests: list[str], requests: int, pipeline: int, cli
     return rates
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (/proc/<pid>/stat utime + stime)."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(server: Server, test: str, args: argparse.Namespace) -> tuple[float | None, float]:
+    """(requests per second, server CPU seconds) of one redis-benchmark run of ``test``."""
+    before = cpu_seconds(server.proc.pid)
+    rates = run_benchmark(server.port, [test], args.requests, args.pipeline, args.clients)
+    return rates.get(TEST_INFO[test][0]), cpu_seconds(server.proc.pid) - before
+
+
+# The tests of the project's throughput target (their geometric mean); the PING tests are shown too.
+TARGET_TESTS = ("set", "get", "incr", "lpush", "rpush", "lpop", "rpop", "sadd", "hset", "spop", "lrange_100", "mset")
+
+
 def throughput(args: argparse.Namespace) -> int:
     tests = [t.strip().lower() for t in args.tests.split(",") if t.strip()]
     unknown = [t for t in tests if t not in TEST_INFO]
@@ -156,42 +176,70 @@ def throughput(args: argparse.Namespace) -> int:
         print(f"unknown tests: {', '.join(unknown)}", file=sys.stderr)
         return 2
     redis, ours = start("redis"), start("specredis")
+    rates: dict[str, dict[str, float]] = {"redis": {}, "specredis": {}}
+    cpu: dict[str, dict[str, float]] = {"redis": {}, "specredis": {}}
     try:
         needed = {name for test in tests for name in TEST_INFO[test][1]}
         served = served_commands(ours.port, needed)
         supported = [t for t in tests if set(TEST_INFO[t][1]) <= served]
         skipped = [t for t in tests if t not in supported]
-        print(f"redis-benchmark -q -P {args.pipeline} -c {args.clients} -n {args.requests}, best of {args.repeat}"
-              f"  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
-        reference_rates: dict[str, float] = {}
-        our_rates: dict[str, float] = {}
+        print(f"redis-benchmark -q -P {args.pipeline} -c {args.clients} -n {args.requests} per test, best of "
+              f"{args.repeat}  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
         # On a shared machine other load only ever slows a run down: alternate the servers and
-        # keep each test's best run.
+        # keep each test's best run. Server CPU time per request varies far less than the rates.
         for _ in range(args.repeat):
-            _keep_best(reference_rates, run_benchmark(redis.port, tests, args.requests, args.pipeline, args.clients))
-            if supported:
-                _keep_best(our_rates, run_benchmark(ours.port, supported, args.requests, args.pipeline,
-                                                    args.clients))
+            for test in tests:
+                for server in (redis, ours):
+                    if server is ours and test not in supported:
+                        continue
+                    rate, seconds = measure(server, test, args)
+                    if rate:
+                        best = rates[server.name]
+                        best[test] = max(best.get(test, 0.0), rate)
+                    cpu_best = cpu[server.name]
+                    cpu_best[test] = min(cpu_best.get(test, math.inf), seconds)
     finally:
         redis.stop()
         ours.stop()
-    print(f"{'test':<14}{'redis rps':>14}{'specredis rps':>16}{'ratio':>9}")
-    ratios = []
+    for name in cpu:
+        per_request = cpu[name]
+        for test in list(per_request):
+            requests = args.requests
+            if test.startswith("lrange") and "lpush" in per_request:
+                # redis-benchmark fills the list with as many LPUSHes first: not LRANGE's time.
+                per_request[test] -= per_request["lpush"]
+            per_request[test] = per_request[test] / requests * 1e9
+    print(f"{'test':<13}{'redis rps':>11}{'ours rps':>11}{'ratio':>7}   {'redis ns':>9}{'ours ns':>9}{'ratio':>7}"
+          "   (ns: server CPU per request; ratio: redis/ours)")
+    rps_ratios: list[float] = []
+    cpu_ratios: list[float] = []
     for test in tests:
-        row = TEST_INFO[test][0]
-        ref = reference_rates.get(row)
-        mine = our_rates.get(row) if test in supported else None
+        ref, mine = rates["redis"].get(test), rates["specredis"].get(test)
+        ref_ns, my_ns = cpu["redis"].get(test), cpu["specredis"].get(test)
         ratio = mine / ref if mine and ref else None
-        if ratio is not None:
-            ratios.append(ratio)
-        print(f"{test:<14}{_fmt(ref):>14}{_fmt(mine) if test in supported else 'not served':>16}"
-              f"{f'{ratio:.2f}' if ratio is not None else '-':>9}")
-    if ratios:
-        geomean = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
-        print(f"geometric mean ratio over {len(ratios)} served tests: {geomean:.3f}")
+        cpu_ratio = ref_ns / my_ns if ref_ns and my_ns and ref_ns > 0 and my_ns > 0 else None
+        if test in TARGET_TESTS:
+            if ratio is not None:
+                rps_ratios.append(ratio)
+            if cpu_ratio is not None:
+                cpu_ratios.append(cpu_ratio)
+        shown = _fmt(mine) if test in supported else "not served"
+        print(f"{test:<13}{_fmt(ref):>11}{shown:>11}{_ratio(ratio):>7}   {_fmt(ref_ns):>9}{_fmt(my_ns):>9}"
+              f"{_ratio(cpu_ratio):>7}")
+    if rps_ratios:
+        print(f"geometric mean over {len(rps_ratios)} target tests: throughput ratio {_geomean(rps_ratios):.3f}, "
+              f"CPU-per-request ratio {_geomean(cpu_ratios):.3f}" if cpu_ratios else "")
     if skipped:
         print(f"skipped (commands not served by specredis): {', '.join(skipped)}")
     return 0
+
+
+def _geomean(values: list[float]) -> float:
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def _ratio(value: float | None) -> str:
+    return f"{value:.2f}" if value is not None else "-"
 
 
 def _keep_best(best: dict[str, float], rates: dict[str, float]) -> None:
