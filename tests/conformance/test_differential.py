@@ -29,6 +29,7 @@ from conformance.harness import (
     RunSize,
     ServerPair,
     comparison_mode,
+    exclusion_reason,
     family_commands,
     replies_differ,
 )
@@ -38,6 +39,7 @@ from conformance.strategies import (
     Argv,
     command_strategy,
     command_words,
+    is_skipped,
     load_specs,
     spec_dir_from_env,
     unknown_command_strategy,
@@ -253,6 +255,25 @@ def test_replies_differ_on_values_types_order_and_error_text() -> None:
     assert replies_differ("shape", "dump", RespError("ERR x"), RespError("ERR y"))
     assert not replies_differ("shape", "scan", [b"0", [b"a", b"b"]], [b"0", [b"b"]])
     assert replies_differ("shape", "scan", [b"0", [b"a"]], [b"0", [1]])
+
+
+def test_a_spec_can_override_or_skip_its_strategy() -> None:
+    specs = load_specs(spec_dir_from_env())
+    spec = dict(specs["get"], conformance={"strategy": "hypothesis.strategies:just"})
+    drawn = []
+
+    @settings(max_examples=3, database=None)
+    @given(command_strategy(spec))
+    def draw(item: Any) -> None:
+        drawn.append(item)
+
+    draw()
+    assert drawn and all(item is spec for item in drawn)     # just(spec): called with the spec
+    assert not is_skipped(specs["get"])
+    assert is_skipped(dict(specs["get"], conformance={"normalize": "skip"}))
+    assert exclusion_reason("get", dict(specs["get"], conformance={"normalize": "skip"})) is not None
+    assert exclusion_reason("blpop", specs["blpop"]) is not None        # blocking
+    assert exclusion_reason("debug", specs["debug"]) is not None        # denied
 
 
 def test_time_replies_are_tolerant_only_for_real_ttls() -> None:
