@@ -642,7 +642,7 @@ def _shutdown_hook(engine: Engine) -> Callable[[int], bool]:
         if child is not None and child.kind == "rdb":
             log("warning", "There is a child saving an .rdb. Killing it!")
             persistence.kill_child()
-        if (engine.config.values["save"] and not flags & SHUTDOWN_NOSAVE) or flags & SHUTDOWN_SAVE:
+        if (engine.config.values["save"] and _served(engine) and not flags & SHUTDOWN_NOSAVE) or flags & SHUTDOWN_SAVE:
             log("notice", "Saving the final RDB snapshot before exiting.")
             if not persistence.save():
                 log("warning", "Error trying to save the DB, can't exit.")
@@ -660,10 +660,17 @@ def _flushall_hook(engine: Engine) -> Callable[[], None]:
         child = persistence.child
         if child is not None and child.kind == "rdb":
             persistence.kill_child()
-        if engine.config.values["save"]:
+        if engine.config.values["save"] and _served(engine):
             persistence.save()
 
     return hook
+
+
+def _served(engine: Engine) -> bool:
+    """Whether a server runs this engine. An in-process engine (tests, tools) never writes an RDB
+    on its own (FLUSHALL or SHUTDOWN with save points); SAVE, SHUTDOWN SAVE, BGSAVE and DEBUG
+    RELOAD still do."""
+    return engine.extensions.get("request_shutdown") is not None
 
 
 def load_data_from_disk(engine: Engine) -> bool:
