@@ -1,0 +1,93 @@
+"""What RESTORE propagates and notifies, compared with redis-server 7.0.15: a relative TTL
+goes out as an absolute one (ABSTTL), an already expired RESTORE ... REPLACE as DEL, and
+keyspace events 'restore' / 'del' are emitted as Redis emits them."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from servers import start_reference
+
+from specredis.engine.core import Engine
+from specredis.protocol.client import Status
+from specredis.protocol.parser import split_args
+
+END = b"__end__"
+
+
+@pytest.fixture(scope="module")
+def master_and_replica():
+    master = start_reference()
+    replica = start_reference("--replicaof", "127.0.0.1", str(master.port))
+    try:
+        conn = replica.client()
+        deadline = time.monotonic() + 20
+        while b"master_link_status:up" not in conn.call("INFO", "replication"):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        conn.close()
+        yield master, replica
+    finally:
+        replica.stop()
+        master.stop()
+
+
+def _commands(payload: bytes) -> list[list]:
+    now = int(time.time() * 1000)
+    return [["SET", "victim", "x"], ["RESTORE", "k1", 0, payload], ["RESTORE", "k2", 100000, payload],
+            ["RESTORE", "k3", now + 100000, payload, "ABSTTL"], ["RESTORE", "victim", 1, payload, "REPLACE", "ABSTTL"],
+            ["RESTORE", "gone", 1, payload, "ABSTTL"], ["RESTORE", "k1", 0, payload], ["RESTORE", "k1", 0, payload, "REPLACE"],
+            ["RESTORE-ASKING", "k4", 0, payload]]
+
+
+def _normalize(ops: list) -> list:
+    now = time.time() * 1000
+    return [[b"<ms>" if arg.isdigit() and abs(int(arg) - now) < 600_000 else arg for arg in argv] for argv in ops]
+
+
+def test_restore_propagates_and_notifies_like_redis(master_and_replica) -> None:
+    master, replica = master_and_replica
+    conn = master.client()
+    conn.call("FLUSHALL")
+    conn.call("SET", "src", "value")
+    payload = conn.call("DUMP", "src")
+    conn.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
+    events_conn = master.client()
+    events_conn.call("PSUBSCRIBE", "__keyevent@0__:*")
+    monitor = replica.client()
+    assert monitor.call("MONITOR") == Status("OK")
+    for command in _commands(payload):
+        conn.call(*command)
+    conn.call("SET", END, "1")
+    expected_ops = []
+    while True:
+        line = monitor.read_reply()
+        text = line.text.encode("latin-1") if isinstance(line, Status) else line
+        argv = split_args(text.partition(b"] ")[2])
+        if argv[:2] == [b"SET", END]:
+            break
+        if argv[0].upper() not in (b"SELECT", b"PING", b"REPLCONF"):
+            expected_ops.append(argv)
+    expected_events = []
+    while True:
+        message = events_conn.read_reply()
+        if message[2] == b"__keyevent@0__:set" and message[3] == END:
+            break
+        expected_events.append((message[2].split(b":", 1)[1], message[3]))
+    conn.call("CONFIG", "SET", "notify-keyspace-events", "")
+    for client in (monitor, events_conn, conn):
+        client.close()
+
+    engine = Engine()
+    client = engine.new_client()
+    ops, events = [], []
+    engine.propagation_consumers.append(lambda dbid, batch: ops.extend(list(argv) for argv in batch))
+    engine.execute(client, [b"CONFIG", b"SET", b"notify-keyspace-events", b"KEA"])
+    engine.notify_hooks.append(lambda cls, event, key, dbid: events.append((event.encode(), key)))
+    for command in _commands(payload):
+        engine.execute(client, [a if isinstance(a, bytes) else str(a).encode() for a in command])
+    assert _normalize(ops) == _normalize(expected_ops)
+    assert [event for event in events if event[0] != b"new"] == [e for e in expected_events if e[0] != b"new"]
+    assert ([b"RESTORE", b"k2", b"<ms>", payload, b"ABSTTL"]) in _normalize(ops)
+    assert [b"DEL", b"victim"] in ops
