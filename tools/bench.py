@@ -202,13 +202,12 @@ def throughput(args: argparse.Namespace) -> int:
         redis.stop()
         ours.stop()
     for name in cpu:
-        per_request = cpu[name]
-        for test in list(per_request):
-            requests = args.requests
-            if test.startswith("lrange") and "lpush" in per_request:
-                # redis-benchmark fills the list with as many LPUSHes first: not LRANGE's time.
-                per_request[test] -= per_request["lpush"]
-            per_request[test] = per_request[test] / requests * 1e9
+        seconds = cpu[name]
+        lpush = seconds.get("lpush")
+        cpu[name] = {test: ((spent - lpush if test.startswith("lrange") and lpush is not None else spent)
+                            / args.requests * 1e9)
+                     for test, spent in seconds.items()}
+        # (redis-benchmark fills the list for LRANGE with as many LPUSHes first: not LRANGE's time.)
     print(f"{'test':<13}{'redis rps':>11}{'ours rps':>11}{'ratio':>7}   {'redis ns':>9}{'ours ns':>9}{'ratio':>7}"
           "   (ns: server CPU per request; ratio: redis/ours)")
     rps_ratios: list[float] = []

@@ -303,11 +303,28 @@ def _normalize_range(start: int, end: int, length: int) -> tuple[int, int] | Non
 
 def lpush_command(client: Client, argv: list[bytes]) -> int:
     """LPUSH key element [element ...]"""
+    # The hot case inline (_push's steps): an existing list without TTL, nothing listening.
+    db = client.db
+    value = db.data.get(argv[1])
+    if type(value) is ListValue and not db.expires:
+        engine = client.engine
+        if not engine.key_modified_hooks and not engine.notify_flags:
+            value.head.extend(argv[2:])
+            engine.dirty += len(argv) - 2
+            return len(value.head) + len(value.tail)
     return _push(client, argv, LEFT, False)
 
 
 def rpush_command(client: Client, argv: list[bytes]) -> int:
     """RPUSH key element [element ...]"""
+    db = client.db
+    value = db.data.get(argv[1])
+    if type(value) is ListValue and not db.expires:
+        engine = client.engine
+        if not engine.key_modified_hooks and not engine.notify_flags:
+            value.tail.extend(argv[2:])
+            engine.dirty += len(argv) - 2
+            return len(value.head) + len(value.tail)
     return _push(client, argv, RIGHT, False)
 
 
@@ -553,11 +570,29 @@ def _pop_command(client: Client, argv: list[bytes], where: int) -> Any:
 
 def lpop_command(client: Client, argv: list[bytes]) -> Any:
     """LPOP key [count]"""
+    # The hot case inline (_pop_one's steps): no count, a list that keeps an element on
+    # the popped side after the pop, no TTL, nothing listening.
+    if len(argv) == 2:
+        db = client.db
+        value = db.data.get(argv[1])
+        if type(value) is ListValue and len(value.head) > 1 and not db.expires:
+            engine = client.engine
+            if not engine.key_modified_hooks and not engine.notify_flags:
+                engine.dirty += 1
+                return value.head.pop()
     return _pop_command(client, argv, LEFT)
 
 
 def rpop_command(client: Client, argv: list[bytes]) -> Any:
     """RPOP key [count]"""
+    if len(argv) == 2:
+        db = client.db
+        value = db.data.get(argv[1])
+        if type(value) is ListValue and len(value.tail) > 1 and not db.expires:
+            engine = client.engine
+            if not engine.key_modified_hooks and not engine.notify_flags:
+                engine.dirty += 1
+                return value.tail.pop()
     return _pop_command(client, argv, RIGHT)
 
 
