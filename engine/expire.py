@@ -53,10 +53,14 @@ def parse_expire_flags(argv: list[bytes]) -> int:
     return flags
 
 
-def already_expired(engine: Any, when_ms: int) -> bool:
+def already_expired(engine: Any, when_ms: int, now_ms: int | None = None) -> bool:
     """checkAlreadyExpired: a past time deletes the key -- except while loading and on a
-    replica, which keep the key with its past TTL and wait for the master's DEL."""
-    return when_ms <= engine.now_ms() and not engine.loading and not engine.is_replica
+    replica, which keep the key with its past TTL and wait for the master's DEL.
+
+    ``now_ms`` is the command's time snapshot when it has one (commandTimeSnapshot)."""
+    if now_ms is None:
+        now_ms = engine.now_ms()
+    return when_ms <= now_ms and not engine.loading and not engine.is_replica
 
 
 def delete_expired_now(client: Client, key: bytes) -> None:
@@ -91,7 +95,9 @@ def _expire_generic(client: Client, argv: list[bytes], basetime_ms: int, unit_se
             return 0
         if flags & EXPIRE_LT and current != -1 and when >= current:
             return 0
-    if already_expired(engine, when):
+    # One time for the whole command, as Redis: PEXPIRE key 1 must not find its own deadline
+    # passed because a millisecond went by since it was computed.
+    if already_expired(engine, when, basetime_ms or engine.now_ms()):
         delete_expired_now(client, key)
         return 1
     db.expires[key] = when

@@ -277,9 +277,8 @@ def install(engine: Engine) -> None:
     engine.extensions["multi_queue"] = queue_command
     engine.extensions["multi_flag_error"] = flag_transaction
     engine.extensions.setdefault("client_closed_hooks", []).append(registry.unwatch_all)
-    engine.extensions.setdefault("client_reset_hooks", []).append(
-        lambda client: discard_transaction(client) if client.flags & CLIENT_MULTI
-        else registry.unwatch_all(client))
+    # RESET discards any transaction state, a CAS failure of WATCHed keys included (discardTransaction).
+    engine.extensions.setdefault("client_reset_hooks", []).append(discard_transaction)
     # engine/generic.py's swap_databases calls these after the swap.
     engine.extensions.setdefault("swapdb_hooks", []).append(registry.databases_swapped)
     previous = engine.extensions.get("dynamic_command_flags")
