@@ -7,7 +7,8 @@
  *
  *   - frames in canonical multibulk form (every count and length header the exact
  *     decimal spelling of the number that follows it, every line ended by CRLF), so
- *     that the bytes provably parse to the same arguments the Python parser returns;
+ *     that the bytes provably parse to the same arguments the Python parser returns,
+ *     and inline requests of plain words (parse_inline);
  *   - commands of the engine's hot table (Engine.hot_commands: plain data commands,
  *     no subcommands, no RESP2 reply rewriting, not protected) with the right arity,
  *     for a client outside MULTI and pub/sub, authenticated, with no engine-wide gate
@@ -313,6 +314,55 @@ static PyObject *parse_frame(const char *data, Py_ssize_t size, Py_ssize_t pos, 
     return argv;
 }
 
+/* An inline request (a line that does not start with '*') made only of printable ASCII
+ * words without quotes, separated by spaces and ended by "\n" or "\r\n": the Python
+ * parser splits such a line with bytes.split(), and so does this. Anything else (tabs,
+ * quotes, control or non-ASCII bytes, an empty line, no line end yet) is left to it. */
+static PyObject *parse_inline(const char *data, Py_ssize_t size, Py_ssize_t pos, Py_ssize_t *end_pos) {
+    const char *p = data + pos, *end = data + size;
+    const char *nl = memchr(p, '\n', end - p);
+    if (nl == NULL)
+        return NULL;
+    const char *line_end = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
+    Py_ssize_t words = 0;
+    int in_word = 0;
+    for (const char *q = p; q < line_end; q++) {
+        unsigned char c = (unsigned char)*q;
+        if (c == ' ') {
+            in_word = 0;
+            continue;
+        }
+        if (c < 0x21 || c > 0x7e || c == '"' || c == '\'')
+            return NULL;
+        if (!in_word) {
+            words++;
+            in_word = 1;
+        }
+    }
+    if (words == 0 || words > MAX_COUNT)
+        return NULL;
+    PyObject *argv = PyList_New(words);
+    if (argv == NULL)
+        return NULL;
+    Py_ssize_t i = 0;
+    const char *q = p;
+    while (i < words) {
+        while (*q == ' ')
+            q++;
+        const char *start = q;
+        while (q < line_end && *q != ' ')
+            q++;
+        PyObject *arg = PyBytes_FromStringAndSize(start, q - start);
+        if (arg == NULL) {
+            Py_DECREF(argv);
+            return NULL;
+        }
+        PyList_SET_ITEM(argv, i++, arg);
+    }
+    *end_pos = nl + 1 - data;
+    return argv;
+}
+
 /* ---- batched counters ---------------------------------------------------------------- */
 
 typedef struct {
@@ -557,7 +607,8 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
         if (b.len >= FLUSH_BYTES)
             break;
         Py_ssize_t end_pos;
-        PyObject *argv = parse_frame(data, size, pos, &end_pos);
+        PyObject *argv = data[pos] == '*' ? parse_frame(data, size, pos, &end_pos)
+                                          : parse_inline(data, size, pos, &end_pos);
         if (argv == NULL) {
             if (PyErr_Occurred())
                 failed = 1;

@@ -193,6 +193,15 @@ def test_non_canonical_but_valid_frames(monkeypatch: pytest.MonkeyPatch) -> None
     same(chunks, monkeypatch)
 
 
+def test_inline_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plain inline lines are split in C, the others by the Python parser: same replies."""
+    chunks = [b"PING\r\n", b"  ECHO   a  \r\n", b"SET k v\nGET k\n", b"PING\r\r\n", b"ECHO 'a b'\r\n",
+              b"\r\n\n", b"ECHO\ta\r\n", b"ECHO \"x\\ny\"\r\n", b"ECHO caf\xc3\xa9\r\n", b"GET k", b"\r\n",
+              b"ECHO a\x00b\r\n", b"INCR n\r\n" * 20, b"ping\r\n" + resp("PING")]
+    result = same(chunks, monkeypatch)
+    assert result["output"].startswith(b"+PONG\r\n$1\r\na\r\n+OK\r\n$1\r\nv\r\n+PONG\r\n$3\r\na b\r\n")
+
+
 def test_slow_hooks_and_monitor(monkeypatch: pytest.MonkeyPatch) -> None:
     """The slow log (threshold 0: every command) and MONITOR's after-command hook see the hot commands."""
     chunks = [resp("CONFIG", "SET", "slowlog-log-slower-than", "0"), resp("SET", "a", "1") + resp("GET", "a"),
