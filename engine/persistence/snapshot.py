@@ -40,6 +40,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from specredis.engine.client import CLIENT_MASTER
 from specredis.engine.command import CMD_WRITE
 from specredis.engine.errors import MISCONF, SYNTAX, RedisError
 from specredis.engine.persistence.rdb import RdbError
@@ -59,7 +60,6 @@ _CHILD_INFO = struct.Struct("<qq")      # (keys processed, copy-on-write bytes)
 BGSAVE_IN_PROGRESS = "ERR Background save already in progress"
 OTHER_CHILD_ACTIVE = ("ERR Another child process is active (AOF?): can't BGSAVE right now. "
                       "Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
-MISCONF_SCRIPT = MISCONF
 
 
 def private_dirty_bytes() -> int:
@@ -157,7 +157,6 @@ class Persistence:
         if dynamic is not None:
             flags = dynamic(client, cmd, argv, flags)       # EXEC counts as its queued commands
         if flags & CMD_WRITE or cmd.fullname == "ping":
-            from specredis.engine.client import CLIENT_MASTER
             if client.flags & CLIENT_MASTER:
                 return None
             return RedisError(MISCONF)
@@ -747,16 +746,12 @@ def _register_inspectors(engine: Engine) -> None:
 # -- installation --------------------------------------------------------------------------------
 
 def _script_write_gate(engine: Engine, previous: Any) -> Callable[[Any, Any], bytes | None]:
+    """Writes from scripts meet the same MISCONF refusal (scriptVerifyWriteCommandAllow)."""
     def gate(run: Any, cmd: Any) -> bytes | None:
-        if state(engine).writes_denied() and not run.caller.flags & _client_master():
-            return MISCONF_SCRIPT.encode()
+        if state(engine).writes_denied() and not run.caller.flags & CLIENT_MASTER:
+            return MISCONF.encode()
         return previous(run, cmd) if previous is not None else None
     return gate
-
-
-def _client_master() -> int:
-    from specredis.engine.client import CLIENT_MASTER
-    return CLIENT_MASTER
 
 
 def install(engine: Engine) -> None:
