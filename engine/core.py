@@ -233,8 +233,9 @@ class Engine:
         self.ready_keys: list[tuple[Database, bytes]] = []
         self.handle_ready_keys: Callable[[], None] | None = None
         self.notify_flags = 0
-        # The client whose request is being processed (Redis's server.current_client): set by
-        # execute(), cleared by cron(); client tracking's NOLOOP and deferred invalidations use it.
+        # The client whose request is being processed (Redis's server.current_client), kept
+        # only while client tracking needs it (its NOLOOP and deferred invalidations): set by a
+        # late gate engine/tracking.py installs, cleared by cron().
         self.current_client: Client | None = None
         self._rewritten: list[bytes] | None = None
         self._also: list[tuple[int, list[bytes]]] = []
@@ -390,7 +391,6 @@ class Engine:
 
     def execute(self, client: Client, argv: list[bytes]) -> Any:
         """Run one request and return its reply (a typed reply value)."""
-        self.current_client = client
         cmd = self.commands.get(argv[0])
         if cmd is None:
             cmd = self.commands.get(argv[0].lower())

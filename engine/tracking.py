@@ -114,6 +114,10 @@ class Tracking:
         engine.key_modified_hooks.append(self.key_modified)
         engine.db_flushed_hooks.append(self.db_flushed)
         engine.after_command_hooks.append(self.after_command)
+        # Who runs each command (engine.current_client) matters only while tracking is in
+        # use: a late gate records it, so the dispatcher's short path stays untouched otherwise.
+        engine.extensions.setdefault("late_gates", []).append(self.note_current_client)
+        engine.update_gates()
 
     def _maybe_unhook(self) -> None:
         if not self.hooked or self.tracking_clients or self.table or self.prefixes or self.flush_pending:
@@ -123,6 +127,16 @@ class Tracking:
         engine.key_modified_hooks.remove(self.key_modified)
         engine.db_flushed_hooks.remove(self.db_flushed)
         engine.after_command_hooks.remove(self.after_command)
+        gates = engine.extensions.get("late_gates")
+        if gates and self.note_current_client in gates:
+            gates.remove(self.note_current_client)
+            if not gates:
+                del engine.extensions["late_gates"]
+        engine.update_gates()
+
+    def note_current_client(self, client: Client, cmd: CommandDef, argv: list[bytes]) -> None:
+        """A late gate that lets every command through, noting who runs it."""
+        self.engine.current_client = client
 
     def _update_stats(self) -> None:
         # INFO stats reads these (engine/info.py).
