@@ -18,6 +18,7 @@ On a terminal, large files get a progress bar on stderr.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import time
@@ -100,8 +101,9 @@ class AofChecker:
         self.out.write(text)
 
     def set_error(self, message: str) -> None:
-        # ERROR(): the message with the offset where the failing read started.
-        self.error = f"0x{self.epos:16x}: {message}"
+        # ERROR(): the message (a C string: it ends at a NUL byte) with the offset where the
+        # failing read started.
+        self.error = f"0x{self.epos:16x}: {message.partition(chr(0))[0]}"
 
     # -- stdio on a byte buffer --------------------------------------------------------------
 
@@ -142,9 +144,8 @@ class AofChecker:
         buf = self.fgets(128)
         if buf is None:
             return None
-        buf = _c_string(buf)
         if buf[:1] != prefix:
-            got = chr(buf[0]) if buf else ""
+            got = buf[:1].decode("utf-8", "surrogateescape")     # the raw byte, as %c prints it
             self.set_error(f"Expected prefix '{prefix.decode()}', got: '{got}'")
             return None
         value, consumed = _strtol(buf, 1)
@@ -294,7 +295,7 @@ class AofChecker:
                 self.write(f"AOF {name} is not valid. Use the --fix option to try fixing it.\n")
                 raise CheckExit(1)
             if not last_file:
-                self.write(f"Failed to fix AOF {name} because it is not the last file\n")
+                self.write(f"Failed to truncate AOF {name} because it is not the last file\n")
                 raise CheckExit(1)
             self.write(f"This will shrink the AOF {name} from {size} bytes, with {diff} bytes, to {pos} bytes\n")
             self.write("Continue? [y/N]: ")
@@ -476,7 +477,9 @@ def run(argv: list[str], out: TextIO | None = None, stdin: TextIO | None = None,
 
 def main() -> None:
     """Console entry point (``specredis-check-aof``)."""
-    sys.exit(run(sys.argv[1:], prog=os.path.basename(sys.argv[0]) or "specredis-check-aof"))
+    # Bytes from the files (an unexpected prefix byte, file names) are printed as they are.
+    out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="surrogateescape", line_buffering=True)
+    sys.exit(run(sys.argv[1:], out=out, prog=os.path.basename(sys.argv[0]) or "specredis-check-aof"))
 
 
 if __name__ == "__main__":
