@@ -12,7 +12,7 @@ import pytest
 from servers import ServerProcess, start_reference
 
 from specredis.engine.core import Engine
-from specredis.protocol.client import RespClient, Status
+from specredis.protocol.client import Status
 from specredis.protocol.parser import split_args
 
 END_MARK = b"__end_of_sequence__"
