@@ -212,10 +212,12 @@ def _rewrite_stream(key: bytes, stream: Any, write: Callable[[bytes], None]) -> 
                                       b"%d" % nack.delivery_count, b"JUSTID", b"FORCE"]))
 
 
-def rewrite_dataset(engine: Engine, write: Callable[[bytes], None], timestamp: int | None = None) -> int:
+def rewrite_dataset(engine: Engine, write: Callable[[bytes], None], timestamp: int | None = None,
+                    key_delay_us: int = 0) -> int:
     """Write the whole dataset of ``engine`` as commands; returns the number of keys.
 
-    ``timestamp`` (aof-timestamp-enabled) starts the file with a ``#TS:`` annotation."""
+    ``timestamp`` (aof-timestamp-enabled) starts the file with a ``#TS:`` annotation;
+    ``key_delay_us`` (rdb-key-save-delay, a testing knob) slows the rewrite down per key."""
     if timestamp is not None:
         write(timestamp_annotation(timestamp))
     functions = engine.extensions.get("functions")
@@ -236,6 +238,8 @@ def rewrite_dataset(engine: Engine, write: Callable[[bytes], None], timestamp: i
                 if when is not None:
                     write(encode_command([b"PEXPIREAT", key, b"%d" % when]))
             keys += 1
+            if key_delay_us:
+                time.sleep(key_delay_us / 1_000_000 if key_delay_us > 0 else -key_delay_us / 1_000_000_000)
     return keys
 
 
@@ -289,7 +293,8 @@ def write_base_file(engine: Engine, path: str, rdb_preamble: bool, timestamps: b
                 write_rdb(engine, handle, aof_base=True, fsync_every=fsync_every)
         else:
             writer = _SyncingWriter(fd, fsync_every)
-            rewrite_dataset(engine, writer.write, now_s if timestamps else None)
+            rewrite_dataset(engine, writer.write, now_s if timestamps else None,
+                            engine.config.values["rdb-key-save-delay"])
             writer.flush()
         os.fsync(fd)
     except BaseException:
@@ -405,6 +410,8 @@ class Aof:
         self.fd = -1
         self.buf = bytearray()
         self.selected_db = -1
+        self.transaction: list[tuple[int, list[bytes]]] | None = None   # a MULTI held until its EXEC
+        self.transaction_depth = 0
         self.manifest = Manifest()
         self.manifest_loaded = False
         self.current_size = 0
@@ -482,33 +489,68 @@ class Aof:
             pass        # EXEC swapped the list while its commands run: the cron tidies up
 
     def feed(self, dbid: int, ops: list[list[bytes]]) -> None:
-        """A propagation consumer: append ``ops`` (run in database ``dbid``) to the AOF buffer."""
+        """A propagation consumer: append ``ops`` (run in database ``dbid``) to the AOF buffer.
+
+        A transaction (MULTI ... EXEC from EXEC or a script) is held until its EXEC and
+        written wrapped in MULTI/EXEC only if more than one of its commands goes to the
+        AOF, as Redis 7.0 writes it."""
         state = self.state
         if state != AOF_ON and (state != AOF_WAIT_REWRITE or not self.rewrite_in_progress()):
             return
-        buf = self.buf
-        timestamps = self.engine.config.values["aof-timestamp-enabled"]
         for argv in ops:
             name = argv[0]
-            if len(name) in (7, 8) and name.lower() in (b"publish", b"spublish"):
-                # Forced to replicas only (forceCommandPropagation(c, PROPAGATE_REPL)):
-                # Redis never writes a PUBLISH into its AOF.
-                continue
-            if timestamps:
-                now = self.now_s()
-                if self.cur_timestamp < now:
-                    self.cur_timestamp = now
-                    buf += timestamp_annotation(now)
-            if dbid != self.selected_db:
-                buf += select_command(dbid)
-                self.selected_db = dbid
-            buf += b"*%d\r\n" % len(argv)
-            for arg in argv:
-                if type(arg) is not bytes:
-                    arg = _as_bytes(arg)
-                buf += b"$%d\r\n" % len(arg)
-                buf += arg
-                buf += b"\r\n"
+            size = len(name)
+            if 4 <= size <= 8 and size != 6:
+                lowered = name.lower()
+                if lowered == b"publish" or lowered == b"spublish":
+                    # Forced to replicas only (forceCommandPropagation(c, PROPAGATE_REPL)):
+                    # Redis never writes a PUBLISH into its AOF.
+                    continue
+                if len(argv) == 1 and (lowered == b"multi" or lowered == b"exec"):
+                    self._transaction_marker(lowered == b"multi")
+                    continue
+            if self.transaction is not None:
+                self.transaction.append((dbid, argv))
+            else:
+                self._append(dbid, argv)
+
+    def _transaction_marker(self, begin: bool) -> None:
+        if begin:
+            if self.transaction is None:
+                self.transaction = []
+            else:
+                self.transaction_depth += 1     # nested: flattened into the outer one
+            return
+        if self.transaction_depth:
+            self.transaction_depth -= 1
+            return
+        ops, self.transaction = self.transaction or [], None
+        if len(ops) > 1:
+            self._append(ops[0][0], [b"MULTI"])
+            for dbid, argv in ops:
+                self._append(dbid, argv)
+            self._append(ops[-1][0], [b"EXEC"])
+        elif ops:
+            self._append(*ops[0])
+
+    def _append(self, dbid: int, argv: list[bytes]) -> None:
+        """feedAppendOnlyFile for one command: annotation, SELECT if needed, the command."""
+        buf = self.buf
+        if self.engine.config.values["aof-timestamp-enabled"]:
+            now = self.now_s()
+            if self.cur_timestamp < now:
+                self.cur_timestamp = now
+                buf += timestamp_annotation(now)
+        if dbid != self.selected_db:
+            buf += select_command(dbid)
+            self.selected_db = dbid
+        buf += b"*%d\r\n" % len(argv)
+        for arg in argv:
+            if type(arg) is not bytes:
+                arg = _as_bytes(arg)
+            buf += b"$%d\r\n" % len(arg)
+            buf += arg
+            buf += b"\r\n"
 
     # -- writing (flushAppendOnlyFile) --------------------------------------------------------
 
