@@ -60,7 +60,7 @@ from specredis.engine.persistence.aof_manifest import (
     temp_incr_name,
 )
 from specredis.engine.settings import on_change
-from specredis.protocol.replies import OK, Status
+from specredis.protocol.replies import OK, ErrorReply, Status
 from specredis.util.log import log
 
 if TYPE_CHECKING:
@@ -89,6 +89,9 @@ FSYNC_POSTPONE_S = 2                    # everysec: how long a write may wait fo
 AUTOSYNC_BYTES = 4 * 1024 * 1024        # REDIS_AUTOSYNC_BYTES (aof-rewrite-incremental-fsync)
 LOAD_EVENTS_EVERY = 1024                # commands between two processEventsWhileBlocked
 _SELECT = b"*2\r\n$6\r\nSELECT\r\n"
+# Errors Redis replies with shared objects (their log lines keep the '-' and the code).
+_SHARED_ERRORS = frozenset({"ERR", "ERR syntax error", "ERR no such key", "ERR index out of range",
+                            "ERR source and destination objects are the same"})
 
 
 def strerror(code: int) -> str:
@@ -1166,8 +1169,8 @@ class Aof:
             log("warning", f"Error trying to rename the existing AOF to dir "
                            f"{self.engine.config.values['appenddirname']}: {strerror(error.errno or errno.EIO)}")
             raise SystemExit(1) from None
-        log("notice", "Successfully migrated an old-style AOF into the AOF directory "
-                      f"{self.engine.config.values['appenddirname']}.")
+        log("notice", f"Successfully migrated an old-style AOF file ({prefix}) into the AOF directory "
+                      f"({self.engine.config.values['appenddirname']}).")
 
     def load_append_only_files(self, caller: Client | None = None) -> str:
         """loadAppendOnlyFiles: the base, then the incr files; a LOAD_* result. Other clients
@@ -1283,6 +1286,11 @@ class Aof:
                 return self._format_error(name), valid_up_to
             if len(line) == 1:
                 return "eof", valid_up_to   # "*" and nothing more: a torn record
+            if line[1] == 0:
+                # Redis takes a NUL after '*' for a read error (buf[1] == '\0') and prints
+                # whatever errno happens to hold; an I/O error is what it means.
+                log("warning", f"Unrecoverable error reading the append only file {name}: {strerror(errno.EIO)}")
+                return LOAD_FAILED, valid_up_to
             argc = _c_atoi(line[1:])
             if argc < 1:
                 return self._format_error(name), valid_up_to
@@ -1324,19 +1332,67 @@ class Aof:
 
     def _run_loaded(self, client: Client, cmd: CommandDef, argv: list[bytes]) -> None:
         """Run one command read from the AOF as Redis does: its handler only (no gates, no
-        statistics, nothing propagated); its reply, even an error, is dropped."""
+        command statistics, nothing propagated, no arity check); an error reply is logged
+        and counted as unexpected, and otherwise dropped."""
         engine = self.engine
         client.current_command = cmd
+        client.last_command = cmd
         arity = cmd.arity
         argc = len(argv)
-        if arity == argc or (arity < 0 and argc >= -arity):
-            try:
-                cmd.handler(client, argv)
-            except RedisError:
-                pass
+        exact = arity == argc or (arity < 0 and argc >= -arity)
+        if not exact and argc < abs(arity):
+            return      # too few arguments: a handler would read past argv (Redis reads garbage)
+        restore = self._command_stats(client) if cmd.fullname == "exec" else None
+        try:
+            reply = cmd.handler(client, argv)
+        except RedisError as error:
+            self._loaded_error(cmd, engine.error_reply(error).text)
+        except (IndexError, ValueError) as error:
+            if exact:
+                raise
+            log("debug", f"Skipped {cmd.fullname} with {argc} arguments in the AOF: {error}")
+        else:
+            if restore is not None:
+                restore()
+                if type(reply) is list:
+                    for item in reply:
+                        if type(item) is ErrorReply:
+                            self._loaded_error(cmd, item.text)
         engine.discard_propagation()
         if engine.ready_keys and engine.handle_ready_keys is not None:
             engine.handle_ready_keys()
+
+    def _loaded_error(self, cmd: CommandDef, text: bytes) -> None:
+        """afterErrorReply for the AOF client: a CRITICAL log line; the error is unexpected."""
+        self.engine.stats.unexpected_error_replies += 1
+        message = text.decode("utf-8", "replace")
+        # Redis logs the text its command passed: shared error objects with their '-' and
+        # code, plain addReplyError messages without the "ERR " it adds.
+        message = message[4:] if message.startswith("ERR ") and message not in _SHARED_ERRORS else "-" + message
+        log("warning", "== CRITICAL == This server is sending an error to its AOF-loading-client: "
+                       f"'{message}' after processing the command '{cmd.fullname}'")
+
+    def _command_stats(self, client: Client) -> Callable[[], None]:
+        """Commands EXEC runs while the AOF loads count no calls, time or latency (Redis's call()
+        skips its statistics in the AOF loading context): a function that undoes them."""
+        engine = self.engine
+        saved = {}
+        for queued, _ in client.multi_queue or ():
+            if id(queued) not in saved:
+                latency = queued.latency_us
+                saved[id(queued)] = (queued, queued.calls, queued.usec, dict(latency) if latency is not None else None)
+        total = engine.stats.total_commands_processed
+        processed = client.commands_processed
+
+        def restore() -> None:
+            for queued, calls, usec, latency in saved.values():
+                queued.calls, queued.usec = calls, usec
+                if latency is not None and queued.latency_us is not None:
+                    queued.latency_us.clear()
+                    queued.latency_us.update(latency)
+            engine.stats.total_commands_processed = total
+            client.commands_processed = processed
+        return restore
 
     def _load_rdb_part(self, name: str, data: Any) -> int | None:
         """The RDB base (or old-style RDB preamble) of an AOF file: load it and return where

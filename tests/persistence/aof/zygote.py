@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
+
+from specredis.protocol.client import ConnectionClosed, RespClient
 
 _ZYGOTE_CODE = r"""
 import json, os, signal, sys
@@ -120,19 +121,31 @@ def start(zygote: Zygote, directory: str, port: int, *args: str, timeout: float 
 
 
 def wait_ready(pid: int, port: int, timeout: float = 30.0) -> None:
-    """Wait until the server answers PING with PONG (not -LOADING)."""
+    """Wait until server ``pid`` answers on ``port`` (not -LOADING). Checking the process id
+    matters: a port found free may be taken by another test's server meanwhile."""
     deadline = time.monotonic() + timeout
     while True:
         if not alive(pid):
             raise ServerExited(f"server {pid} exited before it was ready")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-                sock.sendall(b"PING\r\n")
-                if sock.recv(64).startswith(b"+PONG"):
-                    return
-        except OSError:
-            pass
+        if server_pid(port) == pid:
+            return
         if time.monotonic() > deadline:
             kill9(pid)
             raise TimeoutError(f"server {pid} not ready on port {port}")
         time.sleep(0.005)
+
+
+def server_pid(port: int) -> int | None:
+    """The process id of the server answering on ``port`` once it is done loading, else None."""
+    try:
+        with RespClient(port=port, timeout=2) as client:
+            server = client.call("INFO", "server")
+            persistence = client.call("INFO", "persistence")
+    except (OSError, ConnectionClosed):
+        return None
+    if not isinstance(server, bytes) or not isinstance(persistence, bytes) or b"\r\nloading:0\r\n" not in persistence:
+        return None
+    for line in server.split(b"\r\n"):
+        if line.startswith(b"process_id:"):
+            return int(line[11:])
+    return None
