@@ -174,7 +174,7 @@ class Manifest:
         (getNewBaseFileNameAndMarkPreAsHistory)."""
         if self.base is not None:
             self.base.file_type = HISTORY
-            self.history.append(self.base)
+            self.history.insert(0, self.base)
         self.base_seq += 1
         suffix = RDB_FORMAT_SUFFIX if rdb_format else AOF_FORMAT_SUFFIX
         name = f"{prefix}.{self.base_seq}{BASE_SUFFIX}{suffix}"
