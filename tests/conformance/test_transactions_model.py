@@ -93,7 +93,9 @@ class Endpoints:
             conn.close()
 
 
-def build_machine(reference: Endpoints, ours: Endpoints) -> type[RuleBasedStateMachine]:
+def build_machine(reference: Endpoints, ours: Endpoints, finished: list[int]) -> type[RuleBasedStateMachine]:
+    """The machine class; ``finished[0]`` counts the examples it completed."""
+
     class TransactionsMachine(RuleBasedStateMachine):
         """Three clients per server, driven in lock step."""
 
@@ -162,6 +164,7 @@ def build_machine(reference: Endpoints, ours: Endpoints) -> type[RuleBasedStateM
             time.sleep(EXPIRY_PAUSE_S)
 
         def teardown(self) -> None:
+            finished[0] += 1
             expected = [reference.admin.call("DEBUG", "DIGEST")]
             actual = [ours.admin.call("DEBUG", "DIGEST")]
             for side, out in ((reference, expected), (ours, actual)):
@@ -188,11 +191,13 @@ def test_transactions_with_concurrent_clients(conformance_servers: Any, conforma
         try:
             for side in (reference, ours):
                 side.admin.call("DEBUG", "SET-ACTIVE-EXPIRE", "0")
-            machine: Any = use_seed(conformance_run.seed(shard))(build_machine(reference, ours))
-            print(f"transactions shard {shard}: seed {conformance_run.seed(shard)}, {examples} examples")
+            finished = [0]
+            machine: Any = use_seed(conformance_run.seed(shard))(build_machine(reference, ours, finished))
             run_state_machine_as_test(machine, settings=settings(
                 max_examples=examples, stateful_step_count=STEPS, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+            print(f"transactions shard {shard}: seed {conformance_run.seed(shard)}, {finished[0]} examples")
+            assert finished[0] >= examples
         finally:
             for side in (reference, ours):
                 try:
