@@ -142,6 +142,12 @@ def client_flags(client: Client) -> str:
     for bit, letter in _FLAG_LETTERS:
         if flags & bit:
             letters.append(letter)
+            if bit == CLIENT_TRACKING and client.tracking is not None:
+                # Tracking options live in client.tracking (engine/tracking.py): R, B after t.
+                if client.tracking.broken_redirect:
+                    letters.append("R")
+                if client.tracking.bcast:
+                    letters.append("B")
     return "".join(letters) or "N"
 
 

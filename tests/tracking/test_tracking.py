@@ -324,3 +324,33 @@ def test_many_tracked_keys_and_writers(specredis, mode: tuple) -> None:
     finally:
         for conn in (c1, c2, w):
             conn.close()
+
+
+def test_client_list_flags_of_tracking_clients(specredis, reference) -> None:
+    """CLIENT LIST/INFO: t for tracking, then R for a broken redirect and B for BCAST."""
+    seen = {}
+    for server in (reference, specredis):
+        c, target, w = server.client(protocol=3), server.client(protocol=3), server.client()
+        try:
+            def flags(conn: RespClient = c) -> str:
+                return conn.call("CLIENT", "INFO").text.decode().split(" flags=")[1].split(" ")[0]
+
+            shown = [flags()]
+            c.call("CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "x")
+            shown.append(flags())
+            c.call("CLIENT", "TRACKING", "off")
+            c.call("CLIENT", "TRACKING", "on", "REDIRECT", target.call("CLIENT", "ID"))
+            c.call("GET", "k")
+            shown.append(flags())
+            target.close()
+            time.sleep(0.1)
+            w.call("SET", "k", "1")
+            time.sleep(0.1)
+            c.send("CLIENT", "INFO")
+            frames = read_until_quiet(c)
+            shown.append(frames[-1].text.decode().split(" flags=")[1].split(" ")[0])
+            seen[server.name] = shown
+        finally:
+            for conn in (c, target, w):
+                conn.close()
+    assert seen["specredis"] == seen["reference"] == ["N", "tB", "t", "tR"]
