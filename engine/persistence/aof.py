@@ -61,7 +61,7 @@ from specredis.engine.persistence.aof_manifest import (
 )
 from specredis.engine.settings import on_change
 from specredis.protocol.replies import OK, ErrorReply, Status
-from specredis.util.log import log
+from specredis.util.log import LOGGER, log
 
 if TYPE_CHECKING:
     from specredis.engine.command import CommandDef
@@ -97,6 +97,16 @@ _SHARED_ERRORS = frozenset({"ERR", "ERR syntax error", "ERR no such key", "ERR i
 def strerror(code: int) -> str:
     """C's strerror text for an errno."""
     return os.strerror(code)
+
+
+def fatal_exit() -> None:
+    """exit(1) where Redis gives up at once (the event loop must not catch it): logs are
+    flushed, nothing else runs."""
+    try:
+        LOGGER.stream.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(1)
 
 
 # -----------------------------------------------------------------------------------------
@@ -602,7 +612,7 @@ class Aof:
             except OSError as error:
                 log("warning", f"Can't persist AOF for fsync error when the AOF fsync policy is 'always': "
                                f"{strerror(error.errno)}. Exiting...")
-                os._exit(1)
+                fatal_exit()
             self.fsync_offset = self.current_size
             self.last_fsync_s = now
         elif policy == "everysec" and now > self.last_fsync_s:
@@ -654,7 +664,7 @@ class Aof:
         if self.fsync_policy() == "always":
             # Replies already computed cannot be taken back: the contract is broken, stop.
             log("warning", "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...")
-            os._exit(1)
+            fatal_exit()
         self._set_write_ok(False)
         if written > 0:
             self.current_size += written
@@ -1461,7 +1471,8 @@ class Aof:
     # -- DEBUG LOADAOF -----------------------------------------------------------------------------
 
     def debug_loadaof(self, caller: Client | None = None) -> None:
-        """Flush, empty the dataset and load the AOF again (SystemExit(1) if it does not load)."""
+        """Flush, empty the dataset and load the AOF again; the server exits with status 1 if it
+        does not load, as Redis does."""
         engine = self.engine
         if self.state == AOF_ON:
             self.flush(True)
@@ -1474,11 +1485,11 @@ class Aof:
         except ManifestError as error:
             for line in error.log_lines():
                 log("warning", line)
-            raise SystemExit(1) from None
+            fatal_exit()
         self.delete_history_files()
         result = self.load_append_only_files(caller)
         if result not in (LOAD_OK, LOAD_EMPTY):
-            raise SystemExit(1)
+            fatal_exit()
         engine.dirty = 0
         log("warning", "Append Only File loaded by DEBUG LOADAOF")
 

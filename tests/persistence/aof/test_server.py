@@ -327,3 +327,44 @@ def test_full_disk_refuses_writes_then_recovers_as_redis() -> None:
         for mount in mounts:
             subprocess.run(["umount", mount])
             os.rmdir(mount)
+
+
+def test_debug_loadaof_without_an_aof_exits_as_redis() -> None:
+    """Nothing to load: Redis exits with status 1 at once (loadAppendOnlyFiles says AOF_NOT_EXIST)."""
+    servers = both("--appendonly", "no")
+    try:
+        for name, server in servers.items():
+            client = server.redis()
+            client.set("a", 1)
+            with pytest.raises(redis.ConnectionError):
+                client.execute_command("DEBUG", "LOADAOF")
+            assert server.proc.wait(10) == 1, name
+    finally:
+        stop_all(servers)
+
+
+def test_file_names_that_need_quoting_as_redis() -> None:
+    """An appendfilename with a space and a quote: the manifest quotes it as Redis does, and
+    both servers read it back."""
+    servers = both("--appendonly", "yes", "--appendfilename", 'my "aof" file', "--appenddirname", "aof dir")
+    try:
+        manifests = {}
+        for name, server in servers.items():
+            client = server.redis()
+            client.set("k", "v")
+            with open(os.path.join(server.dir, "aof dir", 'my "aof" file.manifest'), "rb") as handle:
+                manifests[name] = handle.read()
+            server.stop()
+            restarted = (start_specredis if name == "specredis" else start_reference)(
+                "--appendonly", "yes", "--appendfilename", 'my "aof" file', "--appenddirname", "aof dir",
+                directory=server.dir)
+            try:
+                again = restarted.redis()
+                wait_until(lambda c=again: c.info("persistence")["loading"] == 0)
+                assert again.get("k") == b"v", name
+            finally:
+                restarted.stop()
+        assert manifests["specredis"] == manifests["reference"]
+        assert manifests["reference"].startswith(b'file "my \\"aof\\" file.1.base.rdb" seq 1 type b\n')
+    finally:
+        stop_all(servers)
