@@ -8,7 +8,9 @@ install the project first with ``pip install -e '.[dev]'``.
 * ``nox -s tests [-- args]``      — the whole test suite, in parallel
 * ``nox -s conformance [-- --deep]`` — the conformance suite against the reference Redis
 * ``nox -s lint``                 — ruff
-* ``nox -s bench [-- args]``      — ``tools/bench.py``
+* ``nox -s bench [-- args]``      — ``tools/bench.py`` (redis-benchmark ratios against the reference)
+* ``nox -s bench -- --all``       — also the scaling and persistence benchmarks: sorted sets to
+  1,000,000 members, streams to 1,000,000 entries, RDB load/BGSAVE of 1,000,000 keys
 """
 
 from __future__ import annotations
@@ -49,5 +51,15 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Run the benchmarks (``tools/bench.py``) with any extra arguments."""
-    session.run(PYTHON, "tools/bench.py", *session.posargs)
+    """Run the benchmarks (``tools/bench.py``); ``--all`` adds the scaling and RDB benchmarks,
+    each run against specredis and then the reference redis-server."""
+    args = list(session.posargs)
+    run_all = "--all" in args
+    if run_all:
+        args.remove("--all")
+    session.run(PYTHON, "tools/bench.py", *args)
+    if run_all:
+        for tool in ("tools/bench_zset.py", "tools/bench_stream.py"):
+            session.run(PYTHON, tool, "--sizes", "10000,100000,1000000")
+            session.run(PYTHON, tool, "--sizes", "10000,100000,1000000", "--reference")
+        session.run(PYTHON, "tools/bench_rdb.py", "--keys", "1000000")
