@@ -358,8 +358,15 @@ class Engine:
                 consumer(db.id, [[verb, key]])
 
     def _propagate(self, client: Client, cmd: CommandDef, argv: list[bytes]) -> None:
-        # Redis's order: what the command asked for while it ran, then the command itself.
         ops: list[tuple[int, list[bytes]]] = self._also
+        if not ops and self._rewritten is None and not self._prevent:
+            # The common case (a write propagated as it was sent): nothing to reset or wrap.
+            if cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE):
+                dbid = client.db.id
+                for consumer in self.propagation_consumers:
+                    consumer(dbid, [argv])
+            return
+        # Redis's order: what the command asked for while it ran, then the command itself.
         if not self._prevent and cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE):
             ops.append((client.db.id, self._rewritten if self._rewritten is not None else argv))
         self._rewritten = None

@@ -48,6 +48,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from hiredis import pack_command as _pack_command
+
 from specredis.engine.client import CLIENT_MASTER, CLIENT_MULTI, Client, CollectingSink
 from specredis.engine.command import CMD_WRITE
 from specredis.engine.config import ConfigError, to_c_int
@@ -128,6 +130,10 @@ def _as_bytes(arg: Any) -> bytes:
 
 def encode_command(argv: list[Any]) -> bytes:
     """``argv`` as a RESP array of bulk strings (catAppendOnlyGenericCommand)."""
+    try:
+        return _pack_command(tuple(argv))       # hiredis, in C (bytes, str and numbers)
+    except TypeError:
+        pass
     parts = [b"*%d\r\n" % len(argv)]
     append = parts.append
     for arg in argv:
@@ -425,6 +431,7 @@ class Aof:
         self.selected_db = -1
         self.transaction: list[tuple[int, list[bytes]]] | None = None   # a MULTI held until its EXEC
         self.transaction_depth = 0
+        self.timestamps = bool(config["aof-timestamp-enabled"])
         self.manifest = Manifest()
         self.manifest_loaded = False
         self.current_size = 0
@@ -491,11 +498,15 @@ class Aof:
     # -- feeding (feedAppendOnlyFile) -------------------------------------------------------
 
     def _register_feed(self) -> None:
+        """Receive propagated writes, and write them before replies go out (AOF on)."""
         consumers = self.engine.propagation_consumers
         if self.feed not in consumers:
             consumers.append(self.feed)
+        self.engine.extensions["before_reply_flush"] = self.before_reply
 
     def _unregister_feed(self) -> None:
+        """AOF off: the propagation path and the server's writes pay nothing for it."""
+        self.engine.extensions.pop("before_reply_flush", None)
         try:
             self.engine.propagation_consumers.remove(self.feed)
         except ValueError:
@@ -511,21 +522,31 @@ class Aof:
         if state != AOF_ON and (state != AOF_WAIT_REWRITE or not self.rewrite_in_progress()):
             return
         for argv in ops:
-            name = argv[0]
-            size = len(name)
-            if 4 <= size <= 8 and size != 6:
-                lowered = name.lower()
-                if lowered == b"publish" or lowered == b"spublish":
-                    # Forced to replicas only (forceCommandPropagation(c, PROPAGATE_REPL)):
-                    # Redis never writes a PUBLISH into its AOF.
-                    continue
-                if len(argv) == 1 and (lowered == b"multi" or lowered == b"exec"):
-                    self._transaction_marker(lowered == b"multi")
-                    continue
+            size = len(argv[0])
+            # Only PUBLISH, SPUBLISH, MULTI and EXEC need a look (names of 4, 5, 7 and 8 bytes).
+            if 4 <= size <= 8 and size != 6 and self._special(argv):
+                continue
             if self.transaction is not None:
                 self.transaction.append((dbid, argv))
+            elif dbid == self.selected_db and not self.timestamps:
+                try:
+                    self.buf += _pack_command(tuple(argv))
+                except TypeError:
+                    self.buf += encode_command(argv)
             else:
                 self._append(dbid, argv)
+
+    def _special(self, argv: list[bytes]) -> bool:
+        """PUBLISH is never written; MULTI and EXEC start and end a held transaction."""
+        lowered = argv[0].lower()
+        if lowered == b"publish" or lowered == b"spublish":
+            # Forced to replicas only (forceCommandPropagation(c, PROPAGATE_REPL)):
+            # Redis never writes a PUBLISH into its AOF.
+            return True
+        if len(argv) == 1 and (lowered == b"multi" or lowered == b"exec"):
+            self._transaction_marker(lowered == b"multi")
+            return True
+        return False
 
     def _transaction_marker(self, begin: bool) -> None:
         if begin:
@@ -549,7 +570,7 @@ class Aof:
     def _append(self, dbid: int, argv: list[bytes]) -> None:
         """feedAppendOnlyFile for one command: annotation, SELECT if needed, the command."""
         buf = self.buf
-        if self.engine.config.values["aof-timestamp-enabled"]:
+        if self.timestamps:
             now = self.now_s()
             if self.cur_timestamp < now:
                 self.cur_timestamp = now
@@ -557,13 +578,7 @@ class Aof:
         if dbid != self.selected_db:
             buf += select_command(dbid)
             self.selected_db = dbid
-        buf += b"*%d\r\n" % len(argv)
-        for arg in argv:
-            if type(arg) is not bytes:
-                arg = _as_bytes(arg)
-            buf += b"$%d\r\n" % len(arg)
-            buf += arg
-            buf += b"\r\n"
+        buf += encode_command(argv)
 
     # -- writing (flushAppendOnlyFile) --------------------------------------------------------
 
@@ -593,8 +608,9 @@ class Aof:
             self.delayed_fsync += 1
             log("notice", "Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF "
                           "buffer without waiting for fsync to complete, this may slow down Redis.")
-        written, error_code = self._write(bytes(self.buf))
-        if written != len(self.buf):
+        buf = self.buf
+        written, error_code = self._write(buf)
+        if written != len(buf):
             self._write_failed(written, error_code, now)
             return
         if not self.last_write_ok:
@@ -624,10 +640,17 @@ class Aof:
         self.fsync_offset = self.current_size
         self.last_fsync_s = now
 
-    def _write(self, data: bytes) -> tuple[int, int]:
+    def _write(self, data: bytearray) -> tuple[int, int]:
         """aofWrite: write everything, retrying on EINTR; (bytes written, errno of a failure)."""
-        total = 0
-        view = memoryview(data)
+        try:
+            total = os.write(self.fd, data)     # the whole buffer, almost always
+        except InterruptedError:
+            total = 0
+        except OSError as error:
+            return 0, error.errno or errno.EIO
+        if total == len(data):
+            return total, 0
+        view = memoryview(data)[total:]
         while view:
             try:
                 n = os.write(self.fd, view)
@@ -934,7 +957,6 @@ class Aof:
         log("notice", f"Background append only file rewriting started by pid {pid}")
         self.rewrite_scheduled = False
         self.rewrite_time_start = now
-        self._register_feed()
         return True
 
     def _temp_rewrite_path(self, pid: int) -> str:
@@ -1656,7 +1678,14 @@ def _apply_auto_gc(engine: Engine, disabled: bool) -> None:
         aof.delete_history_files()
 
 
+def _apply_timestamps(engine: Engine, enabled: bool) -> None:
+    aof = engine.extensions.get("aof")
+    if aof is not None:
+        aof.timestamps = bool(enabled)
+
+
 on_change("appendonly", _apply_appendonly)
+on_change("aof-timestamp-enabled", _apply_timestamps)
 on_change("appendfsync", _apply_appendfsync)
 on_change("aof-disable-auto-gc", _apply_auto_gc)
 
@@ -1678,7 +1707,6 @@ def install(engine: Engine) -> None:
     aof = Aof(engine)
     engine.extensions["aof"] = aof
     engine.extensions["aof_load"] = aof.load_at_startup
-    engine.extensions["before_reply_flush"] = aof.before_reply
     engine.cron_hooks.append(aof.cron)
     fields = engine.extensions.setdefault("info_fields", {})
     persistence_fields = fields.setdefault("persistence", [])
