@@ -1707,6 +1707,15 @@ def install(engine: Engine) -> None:
     aof = Aof(engine)
     engine.extensions["aof"] = aof
     engine.extensions["aof_load"] = aof.load_at_startup
+    load_data = engine.extensions.get("load_data_from_disk")
+    if load_data is not None:
+        def load_data_from_disk() -> bool:
+            # Redis reads the manifest (and drops history files) at startup whether or not AOF
+            # is on: a broken manifest stops the server either way.
+            if not engine.config.values["appendonly"] and not aof.ensure_manifest():
+                return False
+            return load_data()
+        engine.extensions["load_data_from_disk"] = load_data_from_disk
     engine.cron_hooks.append(aof.cron)
     fields = engine.extensions.setdefault("info_fields", {})
     persistence_fields = fields.setdefault("persistence", [])

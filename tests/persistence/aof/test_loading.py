@@ -254,6 +254,13 @@ def test_manifest_problems_at_startup_as_redis(zygote, manifest: bytes) -> None:
     assert_same_boot(zygote, {f"appendonlydir/{MANIFEST}": manifest, "appendonlydir/a": cmd("SET", "a", "1")})
 
 
+@pytest.mark.parametrize("manifest", [b"file a seq 1 type x\n", b"file a seq 1 type h\nfile b seq 2 type b\n"])
+def test_manifest_is_read_at_startup_even_without_aof_as_redis(zygote, manifest: bytes) -> None:
+    """appendonly no: a broken manifest still stops the server, history files still go."""
+    assert_same_boot(zygote, {f"appendonlydir/{MANIFEST}": manifest, "appendonlydir/a": b"", "appendonlydir/b": b""},
+                     "--appendonly", "no")
+
+
 def test_empty_files_as_redis(zygote) -> None:
     assert_same_boot(zygote, multi_part(b""))
     assert_same_boot(zygote, multi_part(b"", base=cmd("SET", "a", "1")))
