@@ -27,6 +27,7 @@ FEATURE_MODULES: tuple[str, ...] = (
     "specredis.engine.configcmd",
     "specredis.engine.expire",
     "specredis.engine.generic",
+    "specredis.engine.persistence.snapshot",
     "specredis.engine.persistence.aof",
     "specredis.engine.pubsub",
     "specredis.engine.notify",
