@@ -180,9 +180,13 @@ class Persistence:
         read_fd, write_fd = os.pipe()
         engine = self.engine
         started = time.perf_counter_ns()
+        # Frozen objects are left alone by the parent's garbage collector while the child runs:
+        # collections would write to every object's header and copy pages the child shares.
+        gc.freeze()
         try:
             pid = os.fork()
         except OSError:
+            gc.unfreeze()
             os.close(read_fd)
             os.close(write_fd)
             raise
@@ -252,6 +256,7 @@ class Persistence:
         self._read_child_info(child)
         os.close(child.info_fd)
         self.child = None
+        gc.unfreeze()
         if os.WIFSIGNALED(status):
             exitcode, bysignal = 0, os.WTERMSIG(status)
         else:
@@ -275,6 +280,7 @@ class Persistence:
             pass
         os.close(child.info_fd)
         self.child = None
+        gc.unfreeze()
         if child.kind == "rdb":
             _remove_quietly(self.temp_path(child.pid))
             self.last_cow_size = child.cow_size
