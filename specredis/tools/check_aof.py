@@ -59,9 +59,9 @@ class _Progress:
         self.next_update = 0.0
         self.shown = False
 
-    def update(self, position: int) -> None:
+    def update(self, position: int, force: bool = False) -> None:
         now = time.monotonic()
-        if now < self.next_update:
+        if now < self.next_update and not force:
             return
         self.next_update = now + 0.1
         fraction = position / self.total if self.total else 1.0
@@ -279,6 +279,7 @@ class AofChecker:
                 self.write(f"AOF {name} format error\n")
                 break
         if bar is not None:
+            bar.update(self.pos, force=True)
             bar.clear()
         if self.eof and self.multi and not self.error:
             self.set_error("Reached EOF before reading EXEC for MULTI")

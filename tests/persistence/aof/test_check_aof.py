@@ -250,3 +250,19 @@ def test_rdb_preamble_file_checked_with_its_tail(tmp_path) -> None:
             compare_tools({"appendonly.aof": content}, "appendonly.aof", args, answer)
     compare_tools({"appendonly.aof.manifest": b"file base.rdb seq 1 type b\nfile i.aof seq 1 type i\n",
                    "base.rdb": preamble, "i.aof": tail}, "appendonly.aof.manifest", ["--fix"], b"y\n")
+
+
+def test_progress_bar_goes_to_stderr_only(tmp_path, capsys) -> None:
+    """The progress bar (shown on terminals for large files) never mixes with the report."""
+    import io
+
+    from specredis.tools.check_aof import AofChecker
+
+    path = tmp_path / "big.aof"
+    path.write_bytes(b"".join(encode_command([b"SET", b"k%d" % i, b"v" * 100]) for i in range(20000)))
+    quiet, shown = io.StringIO(), io.StringIO()
+    AofChecker(quiet, progress=False).check_old_style(str(path), False)
+    AofChecker(shown, progress=True).check_old_style(str(path), False)
+    assert shown.getvalue() == quiet.getvalue()
+    assert "AOF analyzed: filename=" in shown.getvalue()
+    assert "100.0%" in capsys.readouterr().err
