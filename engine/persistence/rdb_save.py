@@ -24,6 +24,7 @@ engineer's rewrite uses for its RDB preamble (``aof_base=True``).
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Callable
@@ -408,6 +409,17 @@ def write_rdb(engine: Engine, handle: BinaryIO, *, aof_base: bool = False, fsync
         fsync_every = AUTOSYNC_BYTES if config.values["rdb-save-incremental-fsync"] else 0
     if key_delay_us is None:
         key_delay_us = config.values["rdb-key-save-delay"]
+    collecting = gc.isenabled()
+    gc.disable()            # saving allocates many short-lived containers and no cycles
+    try:
+        return _write_rdb(engine, handle, options, fsync_every, key_delay_us, progress, aof_base)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _write_rdb(engine: Engine, handle: BinaryIO, options: SaveOptions, fsync_every: int, key_delay_us: int,
+               progress: Callable[[int], None] | None, aof_base: bool) -> int:
     writer = RdbWriter(handle, options.checksum, fsync_every)
     write = writer.write
     write(MAGIC + b"%04d" % RDB_VERSION)
