@@ -39,6 +39,26 @@ def string_to_int(raw: bytes) -> int | None:
     return None
 
 
+def c_strtol(raw: bytes, start: int = 0) -> tuple[int, int]:
+    """C strtol(raw + start, &end, 10) for a 64-bit long: spaces, a sign, then digits, saturating
+    at the long range. Returns (value, end index); without digits, (0, start) as strtol does.
+    For readers of Redis's files (the AOF loader and its checker, the AOF manifest)."""
+    pos = start
+    size = len(raw)
+    while pos < size and raw[pos] in b" \t\n\v\f\r":
+        pos += 1
+    negative = pos < size and raw[pos] == 45        # '-'
+    if pos < size and raw[pos] in b"+-":
+        pos += 1
+    digits = pos
+    while pos < size and 48 <= raw[pos] <= 57:
+        pos += 1
+    if pos == digits:
+        return 0, start
+    value = int(raw[digits:pos])
+    return (max(LLONG_MIN, -value) if negative else min(LLONG_MAX, value)), pos
+
+
 def parse_int(raw: bytes, error: str = NOT_INTEGER) -> int:
     """A 64-bit integer argument (getLongLongFromObjectOrReply); ``error`` is the full error text."""
     value = string_to_int(raw)

@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 from hiredis import pack_command as _pack_command
 
+from specredis.engine.args import c_strtol
 from specredis.engine.client import CLIENT_MASTER, CLIENT_MULTI, Client, CollectingSink
 from specredis.engine.command import CMD_WRITE
 from specredis.engine.config import ConfigError, to_c_int
@@ -1333,7 +1334,7 @@ class Aof:
                 line, pos = _fgets(find, data, pos, end)
                 if line[:1] != b"$":
                     return self._format_error(name), valid_up_to
-                length = _c_strtol(line[1:])
+                length = c_strtol(line[1:])[0]
                 if length < 0:
                     return self._format_error(name), valid_up_to
                 if pos + length > end:
@@ -1438,7 +1439,7 @@ class Aof:
         previous_aux = self.engine.extensions.get("rdb_aux_loaded")
 
         def aux(key: bytes, value: bytes) -> None:
-            if key == b"aof-base" and _c_strtol(value):
+            if key == b"aof-base" and c_strtol(value)[0]:
                 log("notice", "RDB is base AOF")
             elif previous_aux is not None:
                 previous_aux(key, value)
@@ -1585,24 +1586,9 @@ def _fgets(find: Callable[..., int], data: Any, pos: int, end: int) -> tuple[byt
     return bytes(data[pos:stop]), stop
 
 
-def _c_strtol(raw: bytes) -> int:
-    """strtol(raw, NULL, 10) for a long: spaces, a sign, digits; saturating; 0 without digits."""
-    text = raw.lstrip(b" \t\n\v\f\r")
-    sign = 1
-    if text[:1] in (b"-", b"+"):
-        sign = -1 if text[:1] == b"-" else 1
-        text = text[1:]
-    digits = 0
-    while digits < len(text) and 48 <= text[digits] <= 57:
-        digits += 1
-    if not digits:
-        return 0
-    return max(-(1 << 63), min((1 << 63) - 1, sign * int(text[:digits])))
-
-
 def _c_atoi(raw: bytes) -> int:
     """atoi: strtol truncated to a C int."""
-    return to_c_int(_c_strtol(raw))
+    return to_c_int(c_strtol(raw)[0])
 
 
 def _c_text(raw: bytes) -> str:

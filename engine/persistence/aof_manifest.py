@@ -23,6 +23,7 @@ import copy
 import os
 from dataclasses import dataclass, field
 
+from specredis.engine.args import c_strtol
 from specredis.engine.config import repr_string
 from specredis.protocol.parser import ProtocolError, split_args
 
@@ -136,7 +137,7 @@ class Manifest:
                     if not path_is_base_name(name):
                         raise ManifestError("File can't be a path, just a filename", line_number, shown)
                 elif key == b"seq":
-                    seq = _atoll(value)
+                    seq = c_strtol(value)[0]     # atoll
                 elif key == b"type":
                     kind = chr(value[0]) if value and value[0] else ""
             if not name or not seq or not kind:
@@ -270,22 +271,6 @@ def _c_string(raw: bytes) -> bytes:
     """What C string functions see of ``raw``: the bytes before its first NUL."""
     nul = raw.find(b"\0")
     return raw if nul < 0 else raw[:nul]
-
-
-def _atoll(raw: bytes) -> int:
-    """C atoll: leading spaces, a sign, the digits that follow; 0 without digits."""
-    text = raw.lstrip(b" \t\n\v\f\r")
-    sign = 1
-    if text[:1] in (b"-", b"+"):
-        sign = -1 if text[:1] == b"-" else 1
-        text = text[1:]
-    digits = 0
-    while digits < len(text) and 48 <= text[digits] <= 57:
-        digits += 1
-    if not digits:
-        return 0
-    value = sign * int(text[:digits])
-    return max(-(1 << 63), min((1 << 63) - 1, value))
 
 
 def _quote_if_needed(name: str) -> str:

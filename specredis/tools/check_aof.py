@@ -24,6 +24,7 @@ import sys
 import time
 from typing import TextIO
 
+from specredis.engine.args import LLONG_MAX, LLONG_MIN, c_strtol
 from specredis.engine.persistence.aof_manifest import Manifest, ManifestError
 from specredis.util.log import LOGGER, log
 
@@ -32,7 +33,6 @@ MANIFEST_MAX_LINE = 1024
 ANNOTATION_LINE_MAX_LEN = 1024
 PROGRESS_MIN_BYTES = 16 << 20
 _BAR_WIDTH = 40
-LONG_MAX = (1 << 63) - 1
 
 CHECK_OK = "ok"
 CHECK_EMPTY = "empty"
@@ -148,7 +148,7 @@ class AofChecker:
             got = buf[:1].decode("utf-8", "surrogateescape")     # the raw byte, as %c prints it
             self.set_error(f"Expected prefix '{prefix.decode()}', got: '{got}'")
             return None
-        value, consumed = _strtol(buf, 1)
+        value, consumed = c_strtol(buf, 1)
         if not self.consume_newline(buf[consumed:]):
             return None
         return value
@@ -157,7 +157,7 @@ class AofChecker:
         length = self.read_long(b"$")
         if length is None:
             return None
-        if length < 0 or length > LONG_MAX - 2:
+        if length < 0 or length > LLONG_MAX - 2:
             self.set_error(f"Expected to read string of {length} bytes, which is not in the suitable range")
             return None
         length += 2
@@ -201,8 +201,8 @@ class AofChecker:
             raise CheckExit(1)
         if not self.to_timestamp or not buf.startswith(b"#TS:"):
             return True
-        value, consumed = _strtol(buf, 4)
-        if buf[consumed:consumed + 1] != b"\r" or abs(value) == LONG_MAX or value == -(1 << 63):
+        value, consumed = c_strtol(buf, 4)
+        if buf[consumed:consumed + 1] != b"\r" or value in (LLONG_MAX, LLONG_MIN):
             self.write("Invalid timestamp annotation\n")
             raise CheckExit(1)
         if value <= self.to_timestamp:
@@ -381,27 +381,6 @@ def _signed_hex(byte: int) -> str:
     return f"{byte:02x}" if byte < 0x80 else f"{0xFFFFFF00 | byte:08x}"
 
 
-def _clamp_long(value: int) -> int:
-    return max(-(1 << 63), min(LONG_MAX, value))
-
-
-def _strtol(buf: bytes, start: int) -> tuple[int, int]:
-    """strtol(buf + start, &end, 10): (value, index of end); end == start when nothing parsed."""
-    pos = start
-    while pos < len(buf) and buf[pos] in b" \t\n\v\f\r":
-        pos += 1
-    sign = 1
-    if pos < len(buf) and buf[pos] in b"+-":
-        sign = -1 if buf[pos] == 45 else 1
-        pos += 1
-    digits_start = pos
-    while pos < len(buf) and 48 <= buf[pos] <= 57:
-        pos += 1
-    if pos == digits_start:
-        return 0, start
-    return _clamp_long(sign * int(buf[digits_start:pos])), pos
-
-
 def _file_is_rdb(path: str, out: TextIO) -> bool:
     """fileIsRDB: at least 8 bytes starting with REDIS."""
     try:
@@ -450,9 +429,9 @@ def run(argv: list[str], out: TextIO | None = None, stdin: TextIO | None = None,
         path = args[1]
     elif len(args) == 3 and args[0] == "--truncate-to-timestamp":
         text = args[1].encode()
-        value, consumed = _strtol(text, 0)
+        value, consumed = c_strtol(text, 0)
         # strtol must take the whole argument and not overflow (errno ERANGE).
-        if consumed != len(text) or value in (LONG_MAX, -(1 << 63)):
+        if consumed != len(text) or value in (LLONG_MAX, LLONG_MIN):
             out.write("Invalid timestamp, aborting...\n")
             return 1
         to_timestamp = value
