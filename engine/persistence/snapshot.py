@@ -40,7 +40,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from specredis.engine.client import CLIENT_MASTER
+from specredis.engine.client import CLIENT_MASTER, CLIENT_MULTI
 from specredis.engine.command import CMD_WRITE
 from specredis.engine.errors import MISCONF, SYNTAX, RedisError
 from specredis.engine.persistence.rdb import RdbError
@@ -360,7 +360,8 @@ class Persistence:
         if self.child is not None:
             self.check_child()
             return
-        if self.bgsave_scheduled:
+        if self.bgsave_scheduled and (self.last_bgsave_ok or
+                                      self.now_s() - self.last_bgsave_try_s > BGSAVE_RETRY_DELAY_S):
             self.bgsave()
             return
         params = self.engine.config.values["save"]
@@ -592,8 +593,10 @@ def bgsave_command(client: Client, argv: list[bytes]) -> Status:
     child = persistence.child
     if child is not None and child.kind == "rdb":
         raise RedisError(BGSAVE_IN_PROGRESS)
-    if child is not None:
-        if schedule:
+    # Inside EXEC (the only way a handler runs with CLIENT_MULTI set) the fork waits for the cron.
+    in_exec = bool(client.flags & CLIENT_MULTI)
+    if child is not None or in_exec:
+        if schedule or in_exec:
             persistence.bgsave_scheduled = True
             return Status(b"Background saving scheduled")
         raise RedisError(OTHER_CHILD_ACTIVE)

@@ -15,7 +15,7 @@ import redis
 from rdb_dataset import digest, populate
 from servers import free_port, start_reference, start_specredis
 
-from specredis.protocol.client import RespError
+from specredis.protocol.client import RespError, Status
 
 MISCONF = ("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. "
            "Commands that may modify the data set are disabled, because this instance is configured to report "
@@ -422,3 +422,16 @@ def test_a_replica_style_load_keeps_no_expired_keys_on_a_master() -> None:
         finally:
             server.stop()
     assert results[0] == results[1] == (1, 1, 1)
+
+
+def test_bgsave_inside_exec_is_scheduled_for_the_cron(pair) -> None:
+    replies = []
+    for server in pair:
+        raw = server.client()
+        raw.call("SET", "k", "v")
+        replies.append([raw.call("MULTI"), raw.call("BGSAVE"), raw.call("EXEC")])
+        client = server.redis()
+        wait_until(lambda c=client: c.info("persistence")["rdb_saves"] == 1 and bgsave_done(c))
+        assert client.info("persistence")["rdb_last_bgsave_status"] == "ok"
+    assert replies[0] == replies[1]
+    assert replies[0][2] == [Status("Background saving scheduled")]
