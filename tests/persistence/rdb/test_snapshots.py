@@ -435,3 +435,17 @@ def test_bgsave_inside_exec_is_scheduled_for_the_cron(pair) -> None:
         assert client.info("persistence")["rdb_last_bgsave_status"] == "ok"
     assert replies[0] == replies[1]
     assert replies[0][2] == [Status("Background saving scheduled")]
+
+
+def test_shutdown_refuses_to_exit_when_the_final_save_fails(pair) -> None:
+    outcomes = []
+    for server in pair:
+        client = server.redis()
+        client.set("k", "v")
+        gone = tempfile.mkdtemp(prefix="gone-")
+        client.config_set("dir", gone)
+        os.rmdir(gone)
+        outcomes.append((reply(client, "SHUTDOWN"), client.ping(), reply(client, "SHUTDOWN", "NOSAVE", "ABORT")))
+        client.config_set("dir", server.dir)
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == "ERR:Errors trying to SHUTDOWN. Check logs." and outcomes[0][1] is True
