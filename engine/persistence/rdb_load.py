@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sortedcontainers import SortedDict, SortedList
+from sortedcontainers import SortedDict
 
 from specredis.engine.persistence.rdb import (
     MAGIC,
@@ -165,7 +165,7 @@ def make_zset(pairs: list[tuple[bytes, float]], listpack: bool) -> Any:
     if len(scores) != len(pairs):
         raise RdbError("Duplicate zset fields detected")
     value.scores = scores
-    value.ordered = SortedList((score, member) for member, score in pairs)
+    value.ordered.update([(score, member) for member, score in pairs])     # the new value's empty list
     return value
 
 

@@ -64,6 +64,7 @@ from specredis.engine.persistence.rdb import (
     listpack_from_encoded,
     lp_encode_element,
     lp_encode_int,
+    lp_encode_string,
 )
 
 if TYPE_CHECKING:
@@ -199,9 +200,13 @@ def save_zset(value: Any, options: SaveOptions) -> tuple[int, bytes]:
         from specredis.engine.types.zset import format_listpack_score
 
         elements = []
+        append = elements.append
         for score, member in value.ordered:
-            elements.append(lp_encode_element(member))
-            elements.append(lp_encode_element(format_listpack_score(score)))
+            append(lp_encode_element(member))
+            text = format_listpack_score(score)
+            # An integral score's text is an integer element (what lpAppend makes of it).
+            append(lp_encode_int(int(score)) if text[-1:].isdigit() and b"." not in text and b"e" not in text
+                   else lp_encode_string(text))
         return TYPE_ZSET_LISTPACK, encode_string(listpack_from_encoded(elements), compress)
     out = [encode_length(len(value.ordered))]
     append = out.append
