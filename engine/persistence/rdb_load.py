@@ -137,12 +137,14 @@ def _modules() -> Any:
 
 
 def make_list(items: list[bytes]) -> Any:
+    """A ListValue of ``items`` (EmptyKey if there are none)."""
     if not items:
         raise EmptyKey()
     return _modules()[0].ListValue(items)
 
 
 def make_set(members: list[bytes], intset: bool) -> Any:
+    """A SetValue of distinct ``members`` in the given encoding."""
     if not members:
         raise EmptyKey()
     value = _modules()[1].SetValue(intset)
@@ -155,6 +157,7 @@ def make_set(members: list[bytes], intset: bool) -> Any:
 
 
 def make_zset(pairs: list[tuple[bytes, float]], listpack: bool) -> Any:
+    """A ZSetValue of distinct (member, score) ``pairs`` in the given encoding."""
     if not pairs:
         raise EmptyKey()
     value = _modules()[2].ZSetValue(listpack)
@@ -170,6 +173,7 @@ def make_zset(pairs: list[tuple[bytes, float]], listpack: bool) -> Any:
 
 
 def make_hash(pairs: list[tuple[bytes, bytes]], listpack: bool) -> Any:
+    """A HashValue of distinct (field, value) ``pairs``, packed when ``listpack``."""
     if not pairs:
         raise EmptyKey()
     hash_type = _modules()[3]

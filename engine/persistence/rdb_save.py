@@ -109,6 +109,7 @@ class SaveOptions:
 # -- values ------------------------------------------------------------------------------------
 
 def value_classes() -> dict[type, Callable[[Any, SaveOptions], tuple[int, bytes]]]:
+    """The value classes of engine/types and the function that serializes each."""
     from specredis.engine.types.hash import HashValue
     from specredis.engine.types.list import ListValue
     from specredis.engine.types.set import SetValue
@@ -172,6 +173,7 @@ def quicklist_nodes(items: list[bytes], fill: int) -> list[tuple[bool, list[byte
 
 
 def save_list(value: Any, options: SaveOptions) -> tuple[int, bytes]:
+    """A list as LIST_QUICKLIST_2: its node count, then each node's container and listpack."""
     nodes = quicklist_nodes(list(value), options.list_fill)
     out = [encode_length(len(nodes))]
     compress = options.compress
@@ -186,6 +188,7 @@ def save_list(value: Any, options: SaveOptions) -> tuple[int, bytes]:
 
 
 def save_set(value: Any, options: SaveOptions) -> tuple[int, bytes]:
+    """A set as SET_INTSET (one intset blob) or SET (its count and members)."""
     if value.intset:
         return TYPE_SET_INTSET, encode_string(intset_encode(int(m) for m in value.items), options.compress)
     compress = options.compress
@@ -195,6 +198,7 @@ def save_set(value: Any, options: SaveOptions) -> tuple[int, bytes]:
 
 
 def save_zset(value: Any, options: SaveOptions) -> tuple[int, bytes]:
+    """A sorted set as ZSET_LISTPACK (member, score pairs in order) or ZSET_2 (highest first)."""
     compress = options.compress
     if value.listpack:
         from specredis.engine.types.zset import format_listpack_score
@@ -217,6 +221,7 @@ def save_zset(value: Any, options: SaveOptions) -> tuple[int, bytes]:
 
 
 def save_hash(value: Any, options: SaveOptions) -> tuple[int, bytes]:
+    """A hash as HASH_LISTPACK (field, value pairs in order) or HASH (its count and pairs)."""
     compress = options.compress
     if value.table is None:
         elements = []
@@ -295,6 +300,7 @@ def _raw_stream_id(stream_id: int) -> bytes:
 
 
 def save_stream(value: Any, options: SaveOptions) -> tuple[int, bytes]:
+    """A stream as STREAM_LISTPACKS_2: nodes, length, IDs, entries added, consumer groups."""
     compress = options.compress
     out = [encode_length(len(value.nodes))]
     for node in value.nodes:
@@ -352,12 +358,14 @@ class RdbWriter:
         self.synced = 0
 
     def write(self, data: bytes) -> None:
+        """Queue ``data``; the buffer goes to the file past FLUSH_BYTES."""
         self.parts.append(data)
         self.pending += len(data)
         if self.pending >= FLUSH_BYTES:
             self.flush()
 
     def flush(self) -> None:
+        """Write the buffer out, updating the CRC (and fsync every ``fsync_every`` bytes)."""
         if not self.parts:
             return
         chunk = b"".join(self.parts)

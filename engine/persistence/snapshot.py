@@ -119,9 +119,11 @@ class Persistence:
     # -- state -------------------------------------------------------------------------------
 
     def now_s(self) -> int:
+        """The engine's clock in seconds."""
         return self.engine.clock() // 1000
 
     def set_lastsave(self, when_s: int) -> None:
+        """Record a successful save (LASTSAVE, rdb_last_save_time)."""
         self.lastsave_s = when_s
         self.engine.extensions["lastsave_s"] = when_s
 
@@ -165,6 +167,7 @@ class Persistence:
     # -- children ----------------------------------------------------------------------------
 
     def has_active_child(self) -> bool:
+        """Whether a forked child (RDB, AOF rewrite) is running: there is at most one."""
         return self.child is not None
 
     def fork_child(self, kind: str, work: Callable[[Callable[[int], None]], int],
@@ -288,6 +291,7 @@ class Persistence:
     # -- saving ------------------------------------------------------------------------------
 
     def path(self) -> str:
+        """The RDB file: ``dir``/``dbfilename``."""
         return rdb_path(self.engine.config)
 
     def save(self) -> bool:
@@ -438,6 +442,7 @@ class Persistence:
     # -- INFO ----------------------------------------------------------------------------------
 
     def info_fields(self, engine: Engine) -> list[tuple[str, Any]]:
+        """INFO persistence: the RDB fields, in Redis's order."""
         child = self.child
         rdb_child = child is not None and child.kind == "rdb"
         now = time.monotonic()
