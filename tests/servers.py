@@ -76,11 +76,13 @@ class ServerProcess:
 
 
 def start_specredis(*args: str, directory: str | None = None) -> ServerProcess:
-    """Start ``specredis-server --port N --bind 127.0.0.1 [args]`` in a temp dir."""
+    """Start ``specredis-server --port N --bind 127.0.0.1 --save "" [args]`` in a temp dir."""
     port = free_port()
     directory = directory or tempfile.mkdtemp(prefix="specredis-")
+    # No save points unless asked (as the reference below): RDB snapshots on FLUSHALL and at
+    # shutdown would cost every test some disk I/O.
     cmd = [sys.executable, "-m", "specredis.server", "--port", str(port), "--bind", "127.0.0.1",
-           "--dir", directory, *args]
+           "--dir", directory, "--save", "", *args]
     log = open(os.path.join(directory, "server.log"), "ab")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=directory)
     try:
