@@ -89,7 +89,8 @@ def populate(client: Any, seed: int = 1, scale: int = 1) -> None:
 
 
 def populate_bulk(client: Any, count: int, seed: int = 2, batch: int = 5000) -> None:
-    """``count`` keys in database 0: mostly strings, one in ten a small collection, some with TTLs."""
+    """``count`` keys in database 0: mostly strings, then small lists, hashes, sorted sets, sets,
+    streams and HyperLogLogs; some with TTLs."""
     rng = random.Random(seed)
     pipe = client.pipeline(transaction=False)
     for i in range(count):
@@ -103,6 +104,11 @@ def populate_bulk(client: Any, count: int, seed: int = 2, batch: int = 5000) -> 
             pipe.hset(key, mapping={"a": i, "b": "text"})
         elif kind == 8:
             pipe.zadd(key, {"x": i, "y": -i / 7})
+        elif i % 20 == 19:
+            pipe.xadd(key, {"n": i}, id=f"{i}-1")
+            pipe.xadd(key, {"n": i + 1, "text": "t"}, id=f"{i}-2")
+        elif i % 100 == 9:
+            pipe.pfadd(key, *[f"visitor-{j}" for j in range(i % 37 + 1)])
         else:
             pipe.sadd(key, i, i + 1, "s" if i % 20 == 9 else i + 2)
         if i % 13 == 0:
