@@ -77,6 +77,10 @@ HYPERLOGLOG = Family("hyperloglog", groups=("hyperloglog",), extra=("get", "set"
 GEO = Family("geo", groups=("geo",), extra=("zadd", "zrange", "zscore", "del", "exists", "type", "lpush"),
              share=0.25)
 
+#: Streams and consumer groups (explicit IDs, no BLOCK, no time-dependent claims: see
+#: stream_strategies.py), with the generic commands and one writer of another type.
+STREAMS = Family("streams", groups=("stream", "generic"), extra=("lpush",), share=0.25)
+
 
 def container_strategy(name: str) -> SearchStrategy[Argv]:
     """A container alone, or with a subcommand nobody has: the dispatcher's errors."""
@@ -226,6 +230,12 @@ def test_hyperloglog(pair: ServerPair, conformance_run: RunSize, shard: int) -> 
 def test_geo(pair: ServerPair, conformance_run: RunSize, shard: int) -> None:
     """GEO commands on sorted sets, hand-made scores included."""
     run_family(pair, GEO, conformance_run, shard)
+
+
+def test_streams(pair: ServerPair, conformance_run: RunSize, shard: int) -> None:
+    """Streams and consumer groups, with the generic commands on them."""
+    coverage = run_family(pair, STREAMS, conformance_run, shard)
+    assert coverage.examples >= round(conformance_run.examples * STREAMS.share)
 
 
 # -- the harness's own tests: it must be able to fail -------------------------------------------
