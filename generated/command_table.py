@@ -2,7 +2,7 @@
 """The command table: one :class:`CommandDef` per runtime command and subcommand.
 
 All 366 commands of the spec are here, served or not (``implemented``);
-0 are served. Subcommands are linked into their container's ``subcommands``
+297 are served. Subcommands are linked into their container's ``subcommands``
 (keyed by lower-case name as bytes). ``handler_name``/``getkeys_name`` are dotted names
 (``package.module:function``) that the engine resolves; nothing is imported from handlers
 here. ``engine`` and ``reply`` are the spec's hand-written sections, verbatim.
@@ -344,10 +344,14 @@ _append = CommandDef(
     ),
     tips=(),
     group='string',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.string:append_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.string:append_command',
+        'keyspace_events': ['string:append', 'new:new'],
+    },
     reply={},
 )
 
@@ -386,10 +390,14 @@ _auth = CommandDef(
     key_specs=(),
     tips=(),
     group='connection',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.connection:auth_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.connection:auth_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -407,10 +415,10 @@ _bgrewriteaof = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.persistence.aof:bgrewriteaof_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.persistence.aof:bgrewriteaof_command'},
     reply={},
 )
 
@@ -428,10 +436,10 @@ _bgsave = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.persistence.snapshot:bgsave_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.persistence.snapshot:bgsave_command'},
     reply={},
 )
 
@@ -455,10 +463,14 @@ _bitcount = CommandDef(
     ),
     tips=(),
     group='bitmap',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.bitmap:bitcount_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.bitmap:bitcount_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -483,10 +495,15 @@ _bitfield = CommandDef(
     ),
     tips=(),
     group='bitmap',
-    implemented=False,
-    handler_name=None,
-    getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    implemented=True,
+    handler_name='specredis.engine.types.bitmap:bitfield_command',
+    getkeys_name='specredis.engine.keys:bitfield_getkeys',
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.bitmap:bitfield_command',
+        'keyspace_events': ['string:setbit', 'new:new', 'keymiss:keymiss'],
+        'getkeys': 'specredis.engine.keys:bitfield_getkeys',
+    },
     reply={},
 )
 
@@ -510,10 +527,14 @@ _bitfield_ro = CommandDef(
     ),
     tips=(),
     group='bitmap',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.bitmap:bitfield_ro_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.bitmap:bitfield_ro_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -542,10 +563,14 @@ _bitop = CommandDef(
     ),
     tips=(),
     group='bitmap',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.bitmap:bitop_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.bitmap:bitop_command',
+        'keyspace_events': ['string:set', 'generic:del', 'new:new', 'keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -569,10 +594,14 @@ _bitpos = CommandDef(
     ),
     tips=(),
     group='bitmap',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.bitmap:bitpos_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.bitmap:bitpos_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -601,11 +630,21 @@ _blmove = CommandDef(
     ),
     tips=(),
     group='list',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.list:blmove_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
-    reply={'resp2': {'null': 'array'}},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.list:blmove_command',
+        'blocking': {
+            'timeout': {'arg': 'timeout', 'unit': 's', 'zero_means': 'forever'},
+            'keys': [0],
+            'wakes_on': ['list:lpush', 'list:rpush', 'generic:rename', 'generic:move', 'generic:swapdb'],
+        },
+        'propagate': {'mode': 'rewrite', 'rewrite': 'blmove_as_lmove'},
+        'keyspace_events': ['list:lpush', 'list:rpush', 'list:lpop', 'list:rpop', 'generic:del', 'new:new'],
+    },
+    reply={'resp2': {}},
 )
 
 _blmpop = CommandDef(
@@ -628,10 +667,20 @@ _blmpop = CommandDef(
     ),
     tips=(),
     group='list',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.list:blmpop_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.list:blmpop_command',
+        'blocking': {
+            'timeout': {'arg': 'timeout', 'unit': 's', 'zero_means': 'forever'},
+            'keys': [0],
+            'wakes_on': ['list:lpush', 'list:rpush', 'generic:rename', 'generic:move', 'generic:swapdb'],
+        },
+        'propagate': {'mode': 'rewrite', 'rewrite': 'mpop_as_pop_count'},
+        'keyspace_events': ['list:lpop', 'list:rpop', 'generic:del'],
+    },
     reply={'resp2': {'null': 'array'}},
 )
 
@@ -655,10 +704,20 @@ _blpop = CommandDef(
     ),
     tips=(),
     group='list',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.list:blpop_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.list:blpop_command',
+        'blocking': {
+            'timeout': {'arg': 'timeout', 'unit': 's', 'zero_means': 'forever'},
+            'keys': [0],
+            'wakes_on': ['list:lpush', 'list:rpush', 'generic:rename', 'generic:move', 'generic:swapdb'],
+        },
+        'propagate': {'mode': 'rewrite', 'rewrite': 'blocking_pop_as_pop'},
+        'keyspace_events': ['list:lpop', 'generic:del'],
+    },
     reply={'resp2': {'null': 'array'}},
 )
 
@@ -682,10 +741,20 @@ _brpop = CommandDef(
     ),
     tips=(),
     group='list',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.list:brpop_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.list:brpop_command',
+        'blocking': {
+            'timeout': {'arg': 'timeout', 'unit': 's', 'zero_means': 'forever'},
+            'keys': [0],
+            'wakes_on': ['list:lpush', 'list:rpush', 'generic:rename', 'generic:move', 'generic:swapdb'],
+        },
+        'propagate': {'mode': 'rewrite', 'rewrite': 'blocking_pop_as_pop'},
+        'keyspace_events': ['list:rpop', 'generic:del'],
+    },
     reply={'resp2': {'null': 'array'}},
 )
 
@@ -714,11 +783,21 @@ _brpoplpush = CommandDef(
     ),
     tips=(),
     group='list',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.list:brpoplpush_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
-    reply={'resp2': {'null': 'array'}},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.list:brpoplpush_command',
+        'blocking': {
+            'timeout': {'arg': 'timeout', 'unit': 's', 'zero_means': 'forever'},
+            'keys': [0],
+            'wakes_on': ['list:lpush', 'list:rpush', 'generic:rename', 'generic:move', 'generic:swapdb'],
+        },
+        'propagate': {'mode': 'rewrite', 'rewrite': 'brpoplpush_as_rpoplpush'},
+        'keyspace_events': ['list:lpush', 'list:rpush', 'list:lpop', 'list:rpop', 'generic:del', 'new:new'],
+    },
+    reply={'resp2': {}},
 )
 
 _bzmpop = CommandDef(
@@ -741,10 +820,30 @@ _bzmpop = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:bzmpop_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:bzmpop_command',
+        'blocking': {
+            'timeout': {'arg': 'timeout', 'unit': 's', 'zero_means': 'forever'},
+            'keys': [0],
+            'wakes_on': [
+                'zset:zadd',
+                'zset:zincr',
+                'zset:zunionstore',
+                'zset:zinterstore',
+                'zset:zdiffstore',
+                'zset:zrangestore',
+                'generic:rename',
+                'generic:move',
+                'generic:swapdb',
+            ],
+        },
+        'propagate': {'mode': 'rewrite', 'rewrite': 'mpop_as_pop_count'},
+        'keyspace_events': ['zset:zpopmin', 'zset:zpopmax', 'generic:del'],
+    },
     reply={'resp2': {'null': 'array'}},
 )
 
@@ -768,10 +867,30 @@ _bzpopmax = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:bzpopmax_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:bzpopmax_command',
+        'blocking': {
+            'timeout': {'arg': 'timeout', 'unit': 's', 'zero_means': 'forever'},
+            'keys': [0],
+            'wakes_on': [
+                'zset:zadd',
+                'zset:zincr',
+                'zset:zunionstore',
+                'zset:zinterstore',
+                'zset:zdiffstore',
+                'zset:zrangestore',
+                'generic:rename',
+                'generic:move',
+                'generic:swapdb',
+            ],
+        },
+        'propagate': {'mode': 'rewrite', 'rewrite': 'blocking_pop_as_pop'},
+        'keyspace_events': ['zset:zpopmax', 'generic:del'],
+    },
     reply={'resp2': {'null': 'array'}},
 )
 
@@ -795,10 +914,30 @@ _bzpopmin = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:bzpopmin_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:bzpopmin_command',
+        'blocking': {
+            'timeout': {'arg': 'timeout', 'unit': 's', 'zero_means': 'forever'},
+            'keys': [0],
+            'wakes_on': [
+                'zset:zadd',
+                'zset:zincr',
+                'zset:zunionstore',
+                'zset:zinterstore',
+                'zset:zdiffstore',
+                'zset:zrangestore',
+                'generic:rename',
+                'generic:move',
+                'generic:swapdb',
+            ],
+        },
+        'propagate': {'mode': 'rewrite', 'rewrite': 'blocking_pop_as_pop'},
+        'keyspace_events': ['zset:zpopmin', 'generic:del'],
+    },
     reply={'resp2': {'null': 'array'}},
 )
 
@@ -816,10 +955,14 @@ _client__caching = CommandDef(
     key_specs=(),
     tips=(),
     group='connection',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.tracking:client_caching_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.tracking:client_caching_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -837,10 +980,14 @@ _client__getname = CommandDef(
     key_specs=(),
     tips=(),
     group='connection',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.clients:client_getname_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.clients:client_getname_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -858,10 +1005,14 @@ _client__getredir = CommandDef(
     key_specs=(),
     tips=(),
     group='connection',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.tracking:client_getredir_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.tracking:client_getredir_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -879,10 +1030,14 @@ _client__help = CommandDef(
     key_specs=(),
     tips=(),
     group='connection',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.clients:client_help_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.clients:client_help_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -900,10 +1055,14 @@ _client__id = CommandDef(
     key_specs=(),
     tips=(),
     group='connection',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.clients:client_id_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.clients:client_id_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -921,10 +1080,14 @@ _client__info = CommandDef(
     key_specs=(),
     tips=('nondeterministic_output',),
     group='connection',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.clients:client_info_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.clients:client_info_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -942,10 +1105,14 @@ _client__kill = CommandDef(
     key_specs=(),
     tips=(),
     group='connection',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.clients:client_kill_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.clients:client_kill_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -963,10 +1130,14 @@ _client__list = CommandDef(
     key_specs=(),
     tips=('nondeterministic_output',),
     group='connection',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.clients:client_list_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.clients:client_list_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -984,10 +1155,14 @@ _client__no_evict = CommandDef(
     key_specs=(),
     tips=(),
     group='connection',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.clients:client_no_evict_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.clients:client_no_evict_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -1005,10 +1180,14 @@ _client__pause = CommandDef(
     key_specs=(),
     tips=(),
     group='connection',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.clients:client_pause_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.clients:client_pause_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -1026,10 +1205,14 @@ _client__reply = CommandDef(
     key_specs=(),
     tips=(),
     group='connection',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.clients:client_reply_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.clients:client_reply_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -1047,10 +1230,14 @@ _client__setname = CommandDef(
     key_specs=(),
     tips=(),
     group='connection',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.clients:client_setname_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.clients:client_setname_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -1068,10 +1255,14 @@ _client__tracking = CommandDef(
     key_specs=(),
     tips=(),
     group='connection',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.tracking:client_tracking_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.tracking:client_tracking_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -1089,10 +1280,14 @@ _client__trackinginfo = CommandDef(
     key_specs=(),
     tips=(),
     group='connection',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.tracking:client_trackinginfo_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.tracking:client_trackinginfo_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -1110,10 +1305,14 @@ _client__unblock = CommandDef(
     key_specs=(),
     tips=(),
     group='connection',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.blocking:client_unblock_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.blocking:client_unblock_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -1131,10 +1330,14 @@ _client__unpause = CommandDef(
     key_specs=(),
     tips=(),
     group='connection',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.clients:client_unpause_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.clients:client_unpause_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -1152,10 +1355,10 @@ _client = CommandDef(
     key_specs=(),
     tips=(),
     group='connection',
-    implemented=False,
+    implemented=True,
     handler_name=None,
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={'status': 'implemented', 'handler': None, 'hidden_flags': ['sentinel']},
     reply={},
     subcommands={
         b'caching': _client__caching,
@@ -1808,10 +2011,14 @@ _command__count = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.introspection:command_count_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.introspection:command_count_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -1829,10 +2036,14 @@ _command__docs = CommandDef(
     key_specs=(),
     tips=('nondeterministic_output_order',),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.introspection:command_docs_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.introspection:command_docs_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -1850,10 +2061,14 @@ _command__getkeys = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.introspection:command_getkeys_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.introspection:command_getkeys_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -1871,10 +2086,14 @@ _command__getkeysandflags = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.introspection:command_getkeysandflags_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.introspection:command_getkeysandflags_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -1892,10 +2111,14 @@ _command__help = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.introspection:command_help_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.introspection:command_help_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -1913,10 +2136,14 @@ _command__info = CommandDef(
     key_specs=(),
     tips=('nondeterministic_output_order',),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.introspection:command_info_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.introspection:command_info_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -1934,10 +2161,14 @@ _command__list = CommandDef(
     key_specs=(),
     tips=('nondeterministic_output_order',),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.introspection:command_list_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.introspection:command_list_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -1955,10 +2186,14 @@ _command = CommandDef(
     key_specs=(),
     tips=('nondeterministic_output_order',),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.introspection:command_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.introspection:command_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
     subcommands={
         b'count': _command__count,
@@ -1985,10 +2220,10 @@ _config__get = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.configcmd:config_get_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.configcmd:config_get_command'},
     reply={},
 )
 
@@ -2006,10 +2241,10 @@ _config__help = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.configcmd:config_help_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.configcmd:config_help_command'},
     reply={},
 )
 
@@ -2027,10 +2262,10 @@ _config__resetstat = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.configcmd:config_resetstat_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.configcmd:config_resetstat_command'},
     reply={},
 )
 
@@ -2048,10 +2283,10 @@ _config__rewrite = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.configcmd:config_rewrite_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.configcmd:config_rewrite_command'},
     reply={},
 )
 
@@ -2069,10 +2304,10 @@ _config__set = CommandDef(
     key_specs=(),
     tips=('request_policy:all_nodes', 'response_policy:all_succeeded'),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.configcmd:config_set_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.configcmd:config_set_command'},
     reply={},
 )
 
@@ -2090,7 +2325,7 @@ _config = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
+    implemented=True,
     handler_name=None,
     getkeys_name=None,
     engine={'status': 'unimplemented', 'handler': None},
@@ -2129,10 +2364,14 @@ _copy = CommandDef(
     ),
     tips=(),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.generic:copy_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.generic:copy_command',
+        'keyspace_events': ['generic:copy_to', 'new:new', 'keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -2150,10 +2389,10 @@ _dbsize = CommandDef(
     key_specs=(),
     tips=('request_policy:all_shards', 'response_policy:agg_sum'),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.generic:dbsize_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.generic:dbsize_command'},
     reply={},
 )
 
@@ -2171,12 +2410,12 @@ _debug = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.debug:debug_command',
     getkeys_name=None,
     engine={
-        'status': 'unimplemented',
-        'handler': None,
+        'status': 'implemented',
+        'handler': 'specredis.engine.debug:debug_command',
         'hidden_flags': ['protected'],
         'protected_by': 'enable-debug-command',
     },
@@ -2203,10 +2442,14 @@ _decr = CommandDef(
     ),
     tips=(),
     group='string',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.string:decr_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.string:decr_command',
+        'keyspace_events': ['string:incrby', 'new:new'],
+    },
     reply={},
 )
 
@@ -2230,10 +2473,14 @@ _decrby = CommandDef(
     ),
     tips=(),
     group='string',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.string:decrby_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.string:decrby_command',
+        'keyspace_events': ['string:incrby', 'new:new'],
+    },
     reply={},
 )
 
@@ -2257,10 +2504,14 @@ _del = CommandDef(
     ),
     tips=('request_policy:multi_shard', 'response_policy:agg_sum'),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.generic:del_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.generic:del_command',
+        'keyspace_events': ['generic:del'],
+    },
     reply={},
 )
 
@@ -2278,10 +2529,10 @@ _discard = CommandDef(
     key_specs=(),
     tips=(),
     group='transactions',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.multi:discard_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'multi': 'immediate'},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.multi:discard_command', 'multi': 'immediate'},
     reply={},
 )
 
@@ -2305,10 +2556,14 @@ _dump = CommandDef(
     ),
     tips=('nondeterministic_output',),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.dump:dump_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.dump:dump_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -2326,10 +2581,10 @@ _echo = CommandDef(
     key_specs=(),
     tips=(),
     group='connection',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.connection:echo_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.connection:echo_command'},
     reply={},
 )
 
@@ -2354,10 +2609,15 @@ _eval = CommandDef(
     ),
     tips=(),
     group='scripting',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.scripting:eval_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['may_replicate']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.scripting:eval_command',
+        'hidden_flags': ['may_replicate'],
+        'propagate': {'mode': 'effects'},
+    },
     reply={},
 )
 
@@ -2382,10 +2642,14 @@ _eval_ro = CommandDef(
     ),
     tips=(),
     group='scripting',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.scripting:eval_ro_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.scripting:eval_ro_command',
+        'propagate': {'mode': 'effects'},
+    },
     reply={},
 )
 
@@ -2409,10 +2673,15 @@ _evalsha = CommandDef(
     ),
     tips=(),
     group='scripting',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.scripting:evalsha_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['may_replicate']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.scripting:evalsha_command',
+        'hidden_flags': ['may_replicate'],
+        'propagate': {'mode': 'effects'},
+    },
     reply={},
 )
 
@@ -2436,10 +2705,14 @@ _evalsha_ro = CommandDef(
     ),
     tips=(),
     group='scripting',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.scripting:evalsha_ro_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.scripting:evalsha_ro_command',
+        'propagate': {'mode': 'effects'},
+    },
     reply={},
 )
 
@@ -2457,10 +2730,10 @@ _exec = CommandDef(
     key_specs=(),
     tips=(),
     group='transactions',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.multi:exec_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'multi': 'immediate'},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.multi:exec_command', 'multi': 'immediate'},
     reply={},
 )
 
@@ -2484,10 +2757,14 @@ _exists = CommandDef(
     ),
     tips=('request_policy:multi_shard', 'response_policy:agg_sum'),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.generic:exists_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.generic:exists_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -2511,10 +2788,15 @@ _expire = CommandDef(
     ),
     tips=(),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.expire:expire_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.expire:expire_command',
+        'propagate': {'mode': 'rewrite', 'rewrite': 'expire_as_pexpireat'},
+        'keyspace_events': ['generic:expire', 'generic:del'],
+    },
     reply={},
 )
 
@@ -2538,10 +2820,15 @@ _expireat = CommandDef(
     ),
     tips=(),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.expire:expireat_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.expire:expireat_command',
+        'propagate': {'mode': 'rewrite', 'rewrite': 'expire_as_pexpireat'},
+        'keyspace_events': ['generic:expire', 'generic:del'],
+    },
     reply={},
 )
 
@@ -2565,10 +2852,14 @@ _expiretime = CommandDef(
     ),
     tips=(),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.expire:expiretime_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.expire:expiretime_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -2614,10 +2905,15 @@ _fcall = CommandDef(
     ),
     tips=(),
     group='scripting',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.functions:fcall_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['may_replicate']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.functions:fcall_command',
+        'hidden_flags': ['may_replicate'],
+        'propagate': {'mode': 'effects'},
+    },
     reply={},
 )
 
@@ -2642,10 +2938,14 @@ _fcall_ro = CommandDef(
     ),
     tips=(),
     group='scripting',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.functions:fcall_ro_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.functions:fcall_ro_command',
+        'propagate': {'mode': 'effects'},
+    },
     reply={},
 )
 
@@ -2663,10 +2963,14 @@ _flushall = CommandDef(
     key_specs=(),
     tips=('request_policy:all_shards', 'response_policy:all_succeeded'),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.generic:flushall_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.generic:flushall_command',
+        'propagate': {'mode': 'force'},
+    },
     reply={},
 )
 
@@ -2684,10 +2988,14 @@ _flushdb = CommandDef(
     key_specs=(),
     tips=('request_policy:all_shards', 'response_policy:all_succeeded'),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.generic:flushdb_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.generic:flushdb_command',
+        'propagate': {'mode': 'force'},
+    },
     reply={},
 )
 
@@ -2705,10 +3013,10 @@ _function__delete = CommandDef(
     key_specs=(),
     tips=('request_policy:all_shards', 'response_policy:all_succeeded'),
     group='scripting',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.functions:function_delete_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.functions:function_delete_command'},
     reply={},
 )
 
@@ -2726,10 +3034,10 @@ _function__dump = CommandDef(
     key_specs=(),
     tips=(),
     group='scripting',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.functions:function_dump_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.functions:function_dump_command'},
     reply={},
 )
 
@@ -2747,10 +3055,10 @@ _function__flush = CommandDef(
     key_specs=(),
     tips=('request_policy:all_shards', 'response_policy:all_succeeded'),
     group='scripting',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.functions:function_flush_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.functions:function_flush_command'},
     reply={},
 )
 
@@ -2768,10 +3076,10 @@ _function__help = CommandDef(
     key_specs=(),
     tips=(),
     group='scripting',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.functions:function_help_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.functions:function_help_command'},
     reply={},
 )
 
@@ -2789,10 +3097,10 @@ _function__kill = CommandDef(
     key_specs=(),
     tips=('request_policy:all_shards', 'response_policy:one_succeeded'),
     group='scripting',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.functions:function_kill_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.functions:function_kill_command'},
     reply={},
 )
 
@@ -2810,10 +3118,10 @@ _function__list = CommandDef(
     key_specs=(),
     tips=('nondeterministic_output_order',),
     group='scripting',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.functions:function_list_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.functions:function_list_command'},
     reply={},
 )
 
@@ -2831,10 +3139,10 @@ _function__load = CommandDef(
     key_specs=(),
     tips=('request_policy:all_shards', 'response_policy:all_succeeded'),
     group='scripting',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.functions:function_load_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.functions:function_load_command'},
     reply={},
 )
 
@@ -2852,10 +3160,10 @@ _function__restore = CommandDef(
     key_specs=(),
     tips=('request_policy:all_shards', 'response_policy:all_succeeded'),
     group='scripting',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.functions:function_restore_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.functions:function_restore_command'},
     reply={},
 )
 
@@ -2873,10 +3181,10 @@ _function__stats = CommandDef(
     key_specs=(),
     tips=('nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'),
     group='scripting',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.functions:function_stats_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.functions:function_stats_command'},
     reply={},
 )
 
@@ -2894,10 +3202,10 @@ _function = CommandDef(
     key_specs=(),
     tips=(),
     group='scripting',
-    implemented=False,
+    implemented=True,
     handler_name=None,
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': None},
     reply={},
     subcommands={
         b'delete': _function__delete,
@@ -2932,10 +3240,15 @@ _geoadd = CommandDef(
     ),
     tips=(),
     group='geo',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.geo:geoadd_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.geo:geoadd_command',
+        'propagate': {'mode': 'rewrite', 'rewrite': 'geoadd_as_zadd'},
+        'keyspace_events': ['zset:zadd', 'new:new'],
+    },
     reply={},
 )
 
@@ -2959,10 +3272,14 @@ _geodist = CommandDef(
     ),
     tips=(),
     group='geo',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.geo:geodist_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.geo:geodist_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -2986,10 +3303,14 @@ _geohash = CommandDef(
     ),
     tips=(),
     group='geo',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.geo:geohash_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.geo:geohash_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -3013,10 +3334,14 @@ _geopos = CommandDef(
     ),
     tips=(),
     group='geo',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.geo:geopos_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.geo:geopos_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={'resp2': {'null': 'array'}},
 )
 
@@ -3050,10 +3375,14 @@ _georadius = CommandDef(
     ),
     tips=(),
     group='geo',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.geo:georadius_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.geo:georadius_command',
+        'keyspace_events': ['zset:georadiusstore', 'generic:del', 'new:new', 'keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -3077,10 +3406,14 @@ _georadius_ro = CommandDef(
     ),
     tips=(),
     group='geo',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.geo:georadius_ro_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.geo:georadius_ro_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -3114,10 +3447,14 @@ _georadiusbymember = CommandDef(
     ),
     tips=(),
     group='geo',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.geo:georadiusbymember_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.geo:georadiusbymember_command',
+        'keyspace_events': ['zset:georadiusstore', 'generic:del', 'new:new'],
+    },
     reply={},
 )
 
@@ -3141,10 +3478,14 @@ _georadiusbymember_ro = CommandDef(
     ),
     tips=(),
     group='geo',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.geo:georadiusbymember_ro_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.geo:georadiusbymember_ro_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -3168,10 +3509,14 @@ _geosearch = CommandDef(
     ),
     tips=(),
     group='geo',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.geo:geosearch_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.geo:geosearch_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -3200,10 +3545,14 @@ _geosearchstore = CommandDef(
     ),
     tips=(),
     group='geo',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.geo:geosearchstore_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.geo:geosearchstore_command',
+        'keyspace_events': ['zset:geosearchstore', 'generic:del', 'new:new', 'keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -3227,10 +3576,14 @@ _get = CommandDef(
     ),
     tips=(),
     group='string',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.string:get_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.string:get_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -3254,10 +3607,14 @@ _getbit = CommandDef(
     ),
     tips=(),
     group='bitmap',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.bitmap:getbit_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.bitmap:getbit_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -3281,10 +3638,15 @@ _getdel = CommandDef(
     ),
     tips=(),
     group='string',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.string:getdel_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.string:getdel_command',
+        'propagate': {'mode': 'rewrite', 'rewrite': 'getdel_as_del'},
+        'keyspace_events': ['generic:del', 'keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -3309,10 +3671,15 @@ _getex = CommandDef(
     ),
     tips=(),
     group='string',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.string:getex_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.string:getex_command',
+        'propagate': {'mode': 'rewrite', 'rewrite': 'getex_as_pexpireat_persist_or_del'},
+        'keyspace_events': ['generic:expire', 'generic:persist', 'generic:del', 'keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -3336,10 +3703,14 @@ _getrange = CommandDef(
     ),
     tips=(),
     group='string',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.string:getrange_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.string:getrange_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -3363,10 +3734,15 @@ _getset = CommandDef(
     ),
     tips=(),
     group='string',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.string:getset_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.string:getset_command',
+        'propagate': {'mode': 'rewrite', 'rewrite': 'getset_as_set'},
+        'keyspace_events': ['string:set', 'new:new', 'keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -3390,10 +3766,14 @@ _hdel = CommandDef(
     ),
     tips=(),
     group='hash',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.hash:hdel_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.hash:hdel_command',
+        'keyspace_events': ['hash:hdel', 'generic:del'],
+    },
     reply={},
 )
 
@@ -3411,10 +3791,14 @@ _hello = CommandDef(
     key_specs=(),
     tips=(),
     group='connection',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.connection:hello_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.connection:hello_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -3438,10 +3822,14 @@ _hexists = CommandDef(
     ),
     tips=(),
     group='hash',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.hash:hexists_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.hash:hexists_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -3465,10 +3853,14 @@ _hget = CommandDef(
     ),
     tips=(),
     group='hash',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.hash:hget_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.hash:hget_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -3492,10 +3884,14 @@ _hgetall = CommandDef(
     ),
     tips=('nondeterministic_output_order',),
     group='hash',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.hash:hgetall_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.hash:hgetall_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -3519,10 +3915,14 @@ _hincrby = CommandDef(
     ),
     tips=(),
     group='hash',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.hash:hincrby_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.hash:hincrby_command',
+        'keyspace_events': ['hash:hincrby', 'new:new'],
+    },
     reply={},
 )
 
@@ -3546,10 +3946,15 @@ _hincrbyfloat = CommandDef(
     ),
     tips=(),
     group='hash',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.hash:hincrbyfloat_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.hash:hincrbyfloat_command',
+        'propagate': {'mode': 'rewrite', 'rewrite': 'hincrbyfloat_as_hset'},
+        'keyspace_events': ['hash:hincrbyfloat', 'new:new'],
+    },
     reply={},
 )
 
@@ -3573,10 +3978,14 @@ _hkeys = CommandDef(
     ),
     tips=('nondeterministic_output_order',),
     group='hash',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.hash:hkeys_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.hash:hkeys_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -3600,10 +4009,14 @@ _hlen = CommandDef(
     ),
     tips=(),
     group='hash',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.hash:hlen_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.hash:hlen_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -3627,10 +4040,14 @@ _hmget = CommandDef(
     ),
     tips=(),
     group='hash',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.hash:hmget_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.hash:hmget_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -3654,10 +4071,14 @@ _hmset = CommandDef(
     ),
     tips=(),
     group='hash',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.hash:hmset_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.hash:hmset_command',
+        'keyspace_events': ['hash:hset', 'new:new'],
+    },
     reply={},
 )
 
@@ -3681,10 +4102,14 @@ _hrandfield = CommandDef(
     ),
     tips=('nondeterministic_output',),
     group='hash',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.hash:hrandfield_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.hash:hrandfield_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={'resp2': {'pairs': 'flat'}},
 )
 
@@ -3708,10 +4133,14 @@ _hscan = CommandDef(
     ),
     tips=('nondeterministic_output',),
     group='hash',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.hash:hscan_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.hash:hscan_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -3735,10 +4164,14 @@ _hset = CommandDef(
     ),
     tips=(),
     group='hash',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.hash:hset_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.hash:hset_command',
+        'keyspace_events': ['hash:hset', 'new:new'],
+    },
     reply={},
 )
 
@@ -3762,10 +4195,14 @@ _hsetnx = CommandDef(
     ),
     tips=(),
     group='hash',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.hash:hsetnx_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.hash:hsetnx_command',
+        'keyspace_events': ['hash:hset'],
+    },
     reply={},
 )
 
@@ -3789,10 +4226,14 @@ _hstrlen = CommandDef(
     ),
     tips=(),
     group='hash',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.hash:hstrlen_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.hash:hstrlen_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -3816,10 +4257,14 @@ _hvals = CommandDef(
     ),
     tips=('nondeterministic_output_order',),
     group='hash',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.hash:hvals_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.hash:hvals_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -3843,10 +4288,14 @@ _incr = CommandDef(
     ),
     tips=(),
     group='string',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.string:incr_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.string:incr_command',
+        'keyspace_events': ['string:incrby', 'new:new'],
+    },
     reply={},
 )
 
@@ -3870,10 +4319,14 @@ _incrby = CommandDef(
     ),
     tips=(),
     group='string',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.string:incrby_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.string:incrby_command',
+        'keyspace_events': ['string:incrby', 'new:new'],
+    },
     reply={},
 )
 
@@ -3897,10 +4350,15 @@ _incrbyfloat = CommandDef(
     ),
     tips=(),
     group='string',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.string:incrbyfloat_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.string:incrbyfloat_command',
+        'propagate': {'mode': 'rewrite', 'rewrite': 'incrbyfloat_as_set_keepttl'},
+        'keyspace_events': ['string:incrbyfloat', 'new:new'],
+    },
     reply={},
 )
 
@@ -3918,10 +4376,10 @@ _info = CommandDef(
     key_specs=(),
     tips=('nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.info:info_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.info:info_command', 'hidden_flags': ['sentinel']},
     reply={},
 )
 
@@ -3939,10 +4397,10 @@ _keys = CommandDef(
     key_specs=(),
     tips=('request_policy:all_shards', 'nondeterministic_output_order'),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.generic:keys_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.generic:keys_command'},
     reply={},
 )
 
@@ -3960,10 +4418,10 @@ _lastsave = CommandDef(
     key_specs=(),
     tips=('nondeterministic_output',),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.serverops:lastsave_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.serverops:lastsave_command'},
     reply={},
 )
 
@@ -3981,10 +4439,10 @@ _latency__doctor = CommandDef(
     key_specs=(),
     tips=('nondeterministic_output', 'request_policy:all_nodes', 'response_policy:special'),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.latency:latency_doctor_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.latency:latency_doctor_command'},
     reply={},
 )
 
@@ -4002,10 +4460,10 @@ _latency__graph = CommandDef(
     key_specs=(),
     tips=('nondeterministic_output', 'request_policy:all_nodes', 'response_policy:special'),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.latency:latency_graph_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.latency:latency_graph_command'},
     reply={},
 )
 
@@ -4023,10 +4481,10 @@ _latency__help = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.latency:latency_help_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.latency:latency_help_command'},
     reply={},
 )
 
@@ -4065,10 +4523,10 @@ _latency__history = CommandDef(
     key_specs=(),
     tips=('nondeterministic_output', 'request_policy:all_nodes', 'response_policy:special'),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.latency:latency_history_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.latency:latency_history_command'},
     reply={},
 )
 
@@ -4086,10 +4544,10 @@ _latency__latest = CommandDef(
     key_specs=(),
     tips=('nondeterministic_output', 'request_policy:all_nodes', 'response_policy:special'),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.latency:latency_latest_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.latency:latency_latest_command'},
     reply={},
 )
 
@@ -4107,10 +4565,10 @@ _latency__reset = CommandDef(
     key_specs=(),
     tips=('request_policy:all_nodes', 'response_policy:all_succeeded'),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.latency:latency_reset_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.latency:latency_reset_command'},
     reply={},
 )
 
@@ -4128,10 +4586,10 @@ _latency = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
+    implemented=True,
     handler_name=None,
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': None},
     reply={},
     subcommands={
         b'doctor': _latency__doctor,
@@ -4164,10 +4622,14 @@ _lcs = CommandDef(
     ),
     tips=(),
     group='string',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.string:lcs_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.string:lcs_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -4191,10 +4653,14 @@ _lindex = CommandDef(
     ),
     tips=(),
     group='list',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.list:lindex_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.list:lindex_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -4218,10 +4684,14 @@ _linsert = CommandDef(
     ),
     tips=(),
     group='list',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.list:linsert_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.list:linsert_command',
+        'keyspace_events': ['list:linsert'],
+    },
     reply={},
 )
 
@@ -4245,10 +4715,14 @@ _llen = CommandDef(
     ),
     tips=(),
     group='list',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.list:llen_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.list:llen_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -4277,10 +4751,14 @@ _lmove = CommandDef(
     ),
     tips=(),
     group='list',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.list:lmove_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.list:lmove_command',
+        'keyspace_events': ['list:lpush', 'list:rpush', 'list:lpop', 'list:rpop', 'generic:del', 'new:new'],
+    },
     reply={},
 )
 
@@ -4304,10 +4782,15 @@ _lmpop = CommandDef(
     ),
     tips=(),
     group='list',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.list:lmpop_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.list:lmpop_command',
+        'propagate': {'mode': 'rewrite', 'rewrite': 'mpop_as_pop_count'},
+        'keyspace_events': ['list:lpop', 'list:rpop', 'generic:del'],
+    },
     reply={'resp2': {'null': 'array'}},
 )
 
@@ -4352,10 +4835,14 @@ _lpop = CommandDef(
     ),
     tips=(),
     group='list',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.list:lpop_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.list:lpop_command',
+        'keyspace_events': ['list:lpop', 'generic:del'],
+    },
     reply={},
 )
 
@@ -4379,10 +4866,14 @@ _lpos = CommandDef(
     ),
     tips=(),
     group='list',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.list:lpos_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.list:lpos_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -4406,10 +4897,14 @@ _lpush = CommandDef(
     ),
     tips=(),
     group='list',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.list:lpush_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.list:lpush_command',
+        'keyspace_events': ['list:lpush', 'new:new'],
+    },
     reply={},
 )
 
@@ -4433,10 +4928,14 @@ _lpushx = CommandDef(
     ),
     tips=(),
     group='list',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.list:lpushx_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.list:lpushx_command',
+        'keyspace_events': ['list:lpush'],
+    },
     reply={},
 )
 
@@ -4460,10 +4959,14 @@ _lrange = CommandDef(
     ),
     tips=(),
     group='list',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.list:lrange_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.list:lrange_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -4487,10 +4990,14 @@ _lrem = CommandDef(
     ),
     tips=(),
     group='list',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.list:lrem_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.list:lrem_command',
+        'keyspace_events': ['list:lrem', 'generic:del'],
+    },
     reply={},
 )
 
@@ -4514,10 +5021,14 @@ _lset = CommandDef(
     ),
     tips=(),
     group='list',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.list:lset_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.list:lset_command',
+        'keyspace_events': ['list:lset'],
+    },
     reply={},
 )
 
@@ -4541,10 +5052,14 @@ _ltrim = CommandDef(
     ),
     tips=(),
     group='list',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.list:ltrim_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.list:ltrim_command',
+        'keyspace_events': ['list:ltrim', 'generic:del'],
+    },
     reply={},
 )
 
@@ -4729,10 +5244,14 @@ _mget = CommandDef(
     ),
     tips=('request_policy:multi_shard',),
     group='string',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.string:mget_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.string:mget_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -4763,8 +5282,8 @@ _migrate = CommandDef(
     group='generic',
     implemented=False,
     handler_name=None,
-    getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    getkeys_name='specredis.engine.keys:migrate_getkeys',
+    engine={'status': 'unimplemented', 'handler': None, 'getkeys': 'specredis.engine.keys:migrate_getkeys'},
     reply={},
 )
 
@@ -4930,10 +5449,10 @@ _monitor = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.monitor:monitor_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.monitor:monitor_command'},
     reply={},
 )
 
@@ -4957,10 +5476,14 @@ _move = CommandDef(
     ),
     tips=(),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.generic:move_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.generic:move_command',
+        'keyspace_events': ['generic:move_from', 'generic:move_to', 'new:new'],
+    },
     reply={},
 )
 
@@ -4984,10 +5507,14 @@ _mset = CommandDef(
     ),
     tips=('request_policy:multi_shard', 'response_policy:all_succeeded'),
     group='string',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.string:mset_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.string:mset_command',
+        'keyspace_events': ['string:set', 'new:new'],
+    },
     reply={},
 )
 
@@ -5011,10 +5538,14 @@ _msetnx = CommandDef(
     ),
     tips=('request_policy:multi_shard', 'response_policy:agg_min'),
     group='string',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.string:msetnx_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.string:msetnx_command',
+        'keyspace_events': ['string:set', 'new:new'],
+    },
     reply={},
 )
 
@@ -5032,10 +5563,10 @@ _multi = CommandDef(
     key_specs=(),
     tips=(),
     group='transactions',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.multi:multi_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'multi': 'immediate'},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.multi:multi_command', 'multi': 'immediate'},
     reply={},
 )
 
@@ -5059,10 +5590,10 @@ _object__encoding = CommandDef(
     ),
     tips=('nondeterministic_output',),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.objects:object_encoding_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.objects:object_encoding_command'},
     reply={},
 )
 
@@ -5086,10 +5617,10 @@ _object__freq = CommandDef(
     ),
     tips=('nondeterministic_output',),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.objects:object_freq_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.objects:object_freq_command'},
     reply={},
 )
 
@@ -5107,10 +5638,10 @@ _object__help = CommandDef(
     key_specs=(),
     tips=(),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.objects:object_help_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.objects:object_help_command'},
     reply={},
 )
 
@@ -5134,10 +5665,10 @@ _object__idletime = CommandDef(
     ),
     tips=('nondeterministic_output',),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.objects:object_idletime_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.objects:object_idletime_command'},
     reply={},
 )
 
@@ -5161,10 +5692,10 @@ _object__refcount = CommandDef(
     ),
     tips=('nondeterministic_output',),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.objects:object_refcount_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.objects:object_refcount_command'},
     reply={},
 )
 
@@ -5182,10 +5713,10 @@ _object = CommandDef(
     key_specs=(),
     tips=(),
     group='generic',
-    implemented=False,
+    implemented=True,
     handler_name=None,
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': None},
     reply={},
     subcommands={
         b'encoding': _object__encoding,
@@ -5216,10 +5747,14 @@ _persist = CommandDef(
     ),
     tips=(),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.expire:persist_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.expire:persist_command',
+        'keyspace_events': ['generic:persist'],
+    },
     reply={},
 )
 
@@ -5243,10 +5778,15 @@ _pexpire = CommandDef(
     ),
     tips=(),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.expire:pexpire_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.expire:pexpire_command',
+        'propagate': {'mode': 'rewrite', 'rewrite': 'expire_as_pexpireat'},
+        'keyspace_events': ['generic:expire', 'generic:del'],
+    },
     reply={},
 )
 
@@ -5270,10 +5810,15 @@ _pexpireat = CommandDef(
     ),
     tips=(),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.expire:pexpireat_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.expire:pexpireat_command',
+        'propagate': {'mode': 'rewrite', 'rewrite': 'expire_as_pexpireat'},
+        'keyspace_events': ['generic:expire', 'generic:del'],
+    },
     reply={},
 )
 
@@ -5297,10 +5842,14 @@ _pexpiretime = CommandDef(
     ),
     tips=(),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.expire:pexpiretime_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.expire:pexpiretime_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -5324,10 +5873,14 @@ _pfadd = CommandDef(
     ),
     tips=(),
     group='hyperloglog',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.hyperloglog:pfadd_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.hyperloglog:pfadd_command',
+        'keyspace_events': ['string:pfadd', 'new:new'],
+    },
     reply={},
 )
 
@@ -5352,10 +5905,15 @@ _pfcount = CommandDef(
     ),
     tips=(),
     group='hyperloglog',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.hyperloglog:pfcount_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['may_replicate']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.hyperloglog:pfcount_command',
+        'hidden_flags': ['may_replicate'],
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -5379,10 +5937,10 @@ _pfdebug = CommandDef(
     ),
     tips=(),
     group='hyperloglog',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.hyperloglog:pfdebug_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.types.hyperloglog:pfdebug_command'},
     reply={},
 )
 
@@ -5411,10 +5969,14 @@ _pfmerge = CommandDef(
     ),
     tips=(),
     group='hyperloglog',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.hyperloglog:pfmerge_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.hyperloglog:pfmerge_command',
+        'keyspace_events': ['string:pfadd', 'new:new', 'keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -5432,10 +5994,10 @@ _pfselftest = CommandDef(
     key_specs=(),
     tips=(),
     group='hyperloglog',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.hyperloglog:pfselftest_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.types.hyperloglog:pfselftest_command'},
     reply={},
 )
 
@@ -5453,10 +6015,15 @@ _ping = CommandDef(
     key_specs=(),
     tips=('request_policy:all_shards', 'response_policy:all_succeeded'),
     group='connection',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.connection:ping_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel'], 'pubsub_resp2': 'allow'},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.connection:ping_command',
+        'hidden_flags': ['sentinel'],
+        'pubsub_resp2': 'allow',
+    },
     reply={},
 )
 
@@ -5480,10 +6047,15 @@ _psetex = CommandDef(
     ),
     tips=(),
     group='string',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.string:psetex_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.string:psetex_command',
+        'propagate': {'mode': 'rewrite', 'rewrite': 'set_absolute_expiry'},
+        'keyspace_events': ['string:set', 'generic:expire', 'new:new'],
+    },
     reply={},
 )
 
@@ -5501,10 +6073,16 @@ _psubscribe = CommandDef(
     key_specs=(),
     tips=(),
     group='pubsub',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.pubsub:psubscribe_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel'], 'pubsub_resp2': 'allow'},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.pubsub:psubscribe_command',
+        'channels': [{'first': 1, 'count': -1, 'flags': ['subscribe', 'pattern']}],
+        'hidden_flags': ['sentinel'],
+        'pubsub_resp2': 'allow',
+    },
     reply={},
 )
 
@@ -5549,10 +6127,14 @@ _pttl = CommandDef(
     ),
     tips=('nondeterministic_output',),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.expire:pttl_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.expire:pttl_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -5570,10 +6152,16 @@ _publish = CommandDef(
     key_specs=(),
     tips=(),
     group='pubsub',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.pubsub:publish_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['may_replicate', 'sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.pubsub:publish_command',
+        'channels': [{'first': 1, 'count': 1, 'flags': ['publish']}],
+        'propagate': {'mode': 'force', 'targets': ['repl']},
+        'hidden_flags': ['may_replicate', 'sentinel'],
+    },
     reply={},
 )
 
@@ -5591,10 +6179,10 @@ _pubsub__channels = CommandDef(
     key_specs=(),
     tips=(),
     group='pubsub',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.pubsub:pubsub_channels_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.pubsub:pubsub_channels_command'},
     reply={},
 )
 
@@ -5612,10 +6200,10 @@ _pubsub__help = CommandDef(
     key_specs=(),
     tips=(),
     group='pubsub',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.pubsub:pubsub_help_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.pubsub:pubsub_help_command'},
     reply={},
 )
 
@@ -5633,10 +6221,10 @@ _pubsub__numpat = CommandDef(
     key_specs=(),
     tips=(),
     group='pubsub',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.pubsub:pubsub_numpat_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.pubsub:pubsub_numpat_command'},
     reply={},
 )
 
@@ -5654,10 +6242,10 @@ _pubsub__numsub = CommandDef(
     key_specs=(),
     tips=(),
     group='pubsub',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.pubsub:pubsub_numsub_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.pubsub:pubsub_numsub_command'},
     reply={},
 )
 
@@ -5675,10 +6263,10 @@ _pubsub__shardchannels = CommandDef(
     key_specs=(),
     tips=(),
     group='pubsub',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.pubsub:pubsub_shardchannels_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.pubsub:pubsub_shardchannels_command'},
     reply={},
 )
 
@@ -5696,10 +6284,10 @@ _pubsub__shardnumsub = CommandDef(
     key_specs=(),
     tips=(),
     group='pubsub',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.pubsub:pubsub_shardnumsub_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.pubsub:pubsub_shardnumsub_command'},
     reply={},
 )
 
@@ -5717,10 +6305,10 @@ _pubsub = CommandDef(
     key_specs=(),
     tips=(),
     group='pubsub',
-    implemented=False,
+    implemented=True,
     handler_name=None,
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': None},
     reply={},
     subcommands={
         b'channels': _pubsub__channels,
@@ -5746,10 +6334,16 @@ _punsubscribe = CommandDef(
     key_specs=(),
     tips=(),
     group='pubsub',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.pubsub:punsubscribe_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel'], 'pubsub_resp2': 'allow'},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.pubsub:punsubscribe_command',
+        'channels': [{'first': 1, 'count': -1, 'flags': ['unsubscribe', 'pattern']}],
+        'hidden_flags': ['sentinel'],
+        'pubsub_resp2': 'allow',
+    },
     reply={},
 )
 
@@ -5767,10 +6361,15 @@ _quit = CommandDef(
     key_specs=(),
     tips=(),
     group='connection',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.connection:quit_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'multi': 'immediate', 'pubsub_resp2': 'allow'},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.connection:quit_command',
+        'multi': 'immediate',
+        'pubsub_resp2': 'allow',
+    },
     reply={},
 )
 
@@ -5788,10 +6387,14 @@ _randomkey = CommandDef(
     key_specs=(),
     tips=('request_policy:all_shards', 'nondeterministic_output'),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.generic:randomkey_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['touches_arbitrary_keys']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.generic:randomkey_command',
+        'hidden_flags': ['touches_arbitrary_keys'],
+    },
     reply={},
 )
 
@@ -5862,10 +6465,14 @@ _rename = CommandDef(
     ),
     tips=(),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.generic:rename_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.generic:rename_command',
+        'keyspace_events': ['generic:rename_from', 'generic:rename_to', 'new:new'],
+    },
     reply={},
 )
 
@@ -5894,10 +6501,14 @@ _renamenx = CommandDef(
     ),
     tips=(),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.generic:renamenx_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.generic:renamenx_command',
+        'keyspace_events': ['generic:rename_from', 'generic:rename_to', 'new:new'],
+    },
     reply={},
 )
 
@@ -5957,10 +6568,15 @@ _reset = CommandDef(
     key_specs=(),
     tips=(),
     group='connection',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.connection:reset_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'multi': 'immediate', 'pubsub_resp2': 'allow'},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.connection:reset_command',
+        'multi': 'immediate',
+        'pubsub_resp2': 'allow',
+    },
     reply={},
 )
 
@@ -5984,10 +6600,14 @@ _restore = CommandDef(
     ),
     tips=(),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.dump:restore_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.dump:restore_command',
+        'keyspace_events': ['generic:restore', 'generic:del', 'new:new'],
+    },
     reply={},
 )
 
@@ -6011,10 +6631,14 @@ _restore_asking = CommandDef(
     ),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.dump:restore_asking_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.dump:restore_asking_command',
+        'keyspace_events': ['generic:restore', 'generic:del', 'new:new'],
+    },
     reply={},
 )
 
@@ -6059,10 +6683,14 @@ _rpop = CommandDef(
     ),
     tips=(),
     group='list',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.list:rpop_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.list:rpop_command',
+        'keyspace_events': ['list:rpop', 'generic:del'],
+    },
     reply={},
 )
 
@@ -6091,10 +6719,14 @@ _rpoplpush = CommandDef(
     ),
     tips=(),
     group='list',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.list:rpoplpush_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.list:rpoplpush_command',
+        'keyspace_events': ['list:lpush', 'list:rpush', 'list:lpop', 'list:rpop', 'generic:del'],
+    },
     reply={},
 )
 
@@ -6118,10 +6750,14 @@ _rpush = CommandDef(
     ),
     tips=(),
     group='list',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.list:rpush_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.list:rpush_command',
+        'keyspace_events': ['list:rpush', 'new:new'],
+    },
     reply={},
 )
 
@@ -6145,10 +6781,14 @@ _rpushx = CommandDef(
     ),
     tips=(),
     group='list',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.list:rpushx_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.list:rpushx_command',
+        'keyspace_events': ['list:rpush'],
+    },
     reply={},
 )
 
@@ -6172,10 +6812,14 @@ _sadd = CommandDef(
     ),
     tips=(),
     group='set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.set:sadd_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.set:sadd_command',
+        'keyspace_events': ['set:sadd', 'new:new'],
+    },
     reply={},
 )
 
@@ -6193,10 +6837,10 @@ _save = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.persistence.snapshot:save_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.persistence.snapshot:save_command'},
     reply={},
 )
 
@@ -6214,10 +6858,15 @@ _scan = CommandDef(
     key_specs=(),
     tips=('nondeterministic_output', 'request_policy:special'),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.generic:scan_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['touches_arbitrary_keys']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.generic:scan_command',
+        'hidden_flags': ['touches_arbitrary_keys'],
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -6241,10 +6890,14 @@ _scard = CommandDef(
     ),
     tips=(),
     group='set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.set:scard_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.set:scard_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -6262,10 +6915,10 @@ _script__debug = CommandDef(
     key_specs=(),
     tips=(),
     group='scripting',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.scripting:script_debug_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.scripting:script_debug_command'},
     reply={},
 )
 
@@ -6283,10 +6936,10 @@ _script__exists = CommandDef(
     key_specs=(),
     tips=('request_policy:all_shards', 'response_policy:agg_logical_and'),
     group='scripting',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.scripting:script_exists_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.scripting:script_exists_command'},
     reply={},
 )
 
@@ -6304,10 +6957,10 @@ _script__flush = CommandDef(
     key_specs=(),
     tips=('request_policy:all_nodes', 'response_policy:all_succeeded'),
     group='scripting',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.scripting:script_flush_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.scripting:script_flush_command'},
     reply={},
 )
 
@@ -6325,10 +6978,10 @@ _script__help = CommandDef(
     key_specs=(),
     tips=(),
     group='scripting',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.scripting:script_help_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.scripting:script_help_command'},
     reply={},
 )
 
@@ -6346,10 +6999,10 @@ _script__kill = CommandDef(
     key_specs=(),
     tips=('request_policy:all_shards', 'response_policy:one_succeeded'),
     group='scripting',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.scripting:script_kill_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.scripting:script_kill_command'},
     reply={},
 )
 
@@ -6367,10 +7020,10 @@ _script__load = CommandDef(
     key_specs=(),
     tips=('request_policy:all_nodes', 'response_policy:all_succeeded'),
     group='scripting',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.scripting:script_load_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.scripting:script_load_command'},
     reply={},
 )
 
@@ -6388,10 +7041,10 @@ _script = CommandDef(
     key_specs=(),
     tips=(),
     group='scripting',
-    implemented=False,
+    implemented=True,
     handler_name=None,
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': None},
     reply={},
     subcommands={
         b'debug': _script__debug,
@@ -6423,10 +7076,14 @@ _sdiff = CommandDef(
     ),
     tips=('nondeterministic_output_order',),
     group='set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.set:sdiff_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.set:sdiff_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -6455,10 +7112,14 @@ _sdiffstore = CommandDef(
     ),
     tips=(),
     group='set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.set:sdiffstore_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.set:sdiffstore_command',
+        'keyspace_events': ['set:sdiffstore', 'generic:del', 'new:new', 'keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -6476,10 +7137,10 @@ _select = CommandDef(
     key_specs=(),
     tips=(),
     group='connection',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.connection:select_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.connection:select_command'},
     reply={},
 )
 
@@ -6504,10 +7165,16 @@ _set = CommandDef(
     ),
     tips=(),
     group='string',
-    implemented=False,
-    handler_name=None,
-    getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    implemented=True,
+    handler_name='specredis.engine.types.string:set_command',
+    getkeys_name='specredis.engine.keys:set_getkeys',
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.string:set_command',
+        'getkeys': 'specredis.engine.keys:set_getkeys',
+        'propagate': {'mode': 'rewrite', 'rewrite': 'set_absolute_expiry'},
+        'keyspace_events': ['string:set', 'generic:expire', 'new:new', 'keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -6531,10 +7198,14 @@ _setbit = CommandDef(
     ),
     tips=(),
     group='bitmap',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.bitmap:setbit_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.bitmap:setbit_command',
+        'keyspace_events': ['string:setbit', 'new:new'],
+    },
     reply={},
 )
 
@@ -6558,10 +7229,15 @@ _setex = CommandDef(
     ),
     tips=(),
     group='string',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.string:setex_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.string:setex_command',
+        'propagate': {'mode': 'rewrite', 'rewrite': 'set_absolute_expiry'},
+        'keyspace_events': ['string:set', 'generic:expire', 'new:new'],
+    },
     reply={},
 )
 
@@ -6585,10 +7261,14 @@ _setnx = CommandDef(
     ),
     tips=(),
     group='string',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.string:setnx_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.string:setnx_command',
+        'keyspace_events': ['string:set', 'new:new'],
+    },
     reply={},
 )
 
@@ -6612,10 +7292,14 @@ _setrange = CommandDef(
     ),
     tips=(),
     group='string',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.string:setrange_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.string:setrange_command',
+        'keyspace_events': ['string:setrange', 'new:new'],
+    },
     reply={},
 )
 
@@ -6633,10 +7317,14 @@ _shutdown = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.serverops:shutdown_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.serverops:shutdown_command',
+        'hidden_flags': ['sentinel'],
+    },
     reply={},
 )
 
@@ -6660,10 +7348,14 @@ _sinter = CommandDef(
     ),
     tips=('nondeterministic_output_order',),
     group='set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.set:sinter_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.set:sinter_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -6687,10 +7379,14 @@ _sintercard = CommandDef(
     ),
     tips=(),
     group='set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.set:sintercard_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.set:sintercard_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -6719,10 +7415,14 @@ _sinterstore = CommandDef(
     ),
     tips=(),
     group='set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.set:sinterstore_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.set:sinterstore_command',
+        'keyspace_events': ['set:sinterstore', 'generic:del', 'new:new', 'keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -6746,10 +7446,14 @@ _sismember = CommandDef(
     ),
     tips=(),
     group='set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.set:sismember_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.set:sismember_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -6788,10 +7492,10 @@ _slowlog__get = CommandDef(
     key_specs=(),
     tips=('request_policy:all_nodes', 'nondeterministic_output'),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.slowlog:slowlog_get_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.slowlog:slowlog_get_command'},
     reply={},
 )
 
@@ -6809,10 +7513,10 @@ _slowlog__help = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.slowlog:slowlog_help_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.slowlog:slowlog_help_command'},
     reply={},
 )
 
@@ -6830,10 +7534,10 @@ _slowlog__len = CommandDef(
     key_specs=(),
     tips=('request_policy:all_nodes', 'response_policy:agg_sum', 'nondeterministic_output'),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.slowlog:slowlog_len_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.slowlog:slowlog_len_command'},
     reply={},
 )
 
@@ -6851,10 +7555,10 @@ _slowlog__reset = CommandDef(
     key_specs=(),
     tips=('request_policy:all_nodes', 'response_policy:all_succeeded'),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.slowlog:slowlog_reset_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.slowlog:slowlog_reset_command'},
     reply={},
 )
 
@@ -6872,10 +7576,10 @@ _slowlog = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
+    implemented=True,
     handler_name=None,
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': None},
     reply={},
     subcommands={
         b'get': _slowlog__get,
@@ -6905,10 +7609,14 @@ _smembers = CommandDef(
     ),
     tips=('nondeterministic_output_order',),
     group='set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.set:smembers_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.set:smembers_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -6932,10 +7640,14 @@ _smismember = CommandDef(
     ),
     tips=(),
     group='set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.set:smismember_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.set:smismember_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -6964,10 +7676,14 @@ _smove = CommandDef(
     ),
     tips=(),
     group='set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.set:smove_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.set:smove_command',
+        'keyspace_events': ['set:srem', 'set:sadd', 'generic:del', 'new:new'],
+    },
     reply={},
 )
 
@@ -7009,10 +7725,15 @@ _sort = CommandDef(
     ),
     tips=(),
     group='generic',
-    implemented=False,
-    handler_name=None,
-    getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    implemented=True,
+    handler_name='specredis.engine.sort:sort_command',
+    getkeys_name='specredis.engine.keys:sort_getkeys',
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.sort:sort_command',
+        'getkeys': 'specredis.engine.keys:sort_getkeys',
+        'keyspace_events': ['list:sortstore', 'generic:del', 'new:new', 'keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -7045,10 +7766,15 @@ _sort_ro = CommandDef(
     ),
     tips=(),
     group='generic',
-    implemented=False,
-    handler_name=None,
-    getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    implemented=True,
+    handler_name='specredis.engine.sort:sort_ro_command',
+    getkeys_name='specredis.engine.keys:sort_ro_getkeys',
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.sort:sort_ro_command',
+        'getkeys': 'specredis.engine.keys:sort_ro_getkeys',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -7072,10 +7798,15 @@ _spop = CommandDef(
     ),
     tips=('nondeterministic_output',),
     group='set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.set:spop_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.set:spop_command',
+        'keyspace_events': ['set:spop', 'generic:del'],
+        'propagate': {'mode': 'effects'},
+    },
     reply={},
 )
 
@@ -7099,10 +7830,17 @@ _spublish = CommandDef(
     ),
     tips=(),
     group='pubsub',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.pubsub:spublish_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['may_replicate']},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.pubsub:spublish_command',
+        'channels': [{'first': 1, 'count': 1, 'flags': ['publish']}],
+        'cluster': {'pubsub_shard': True},
+        'propagate': {'mode': 'force', 'targets': ['repl']},
+        'hidden_flags': ['may_replicate'],
+    },
     reply={},
 )
 
@@ -7126,10 +7864,14 @@ _srandmember = CommandDef(
     ),
     tips=('nondeterministic_output',),
     group='set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.set:srandmember_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.set:srandmember_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -7153,10 +7895,14 @@ _srem = CommandDef(
     ),
     tips=(),
     group='set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.set:srem_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.set:srem_command',
+        'keyspace_events': ['set:srem', 'generic:del'],
+    },
     reply={},
 )
 
@@ -7180,10 +7926,14 @@ _sscan = CommandDef(
     ),
     tips=('nondeterministic_output',),
     group='set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.set:sscan_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.set:sscan_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -7207,10 +7957,16 @@ _ssubscribe = CommandDef(
     ),
     tips=(),
     group='pubsub',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.pubsub:ssubscribe_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'pubsub_resp2': 'allow'},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.pubsub:ssubscribe_command',
+        'channels': [{'first': 1, 'count': -1, 'flags': ['subscribe']}],
+        'cluster': {'pubsub_shard': True},
+        'pubsub_resp2': 'allow',
+    },
     reply={},
 )
 
@@ -7234,10 +7990,14 @@ _strlen = CommandDef(
     ),
     tips=(),
     group='string',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.string:strlen_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.string:strlen_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -7255,10 +8015,16 @@ _subscribe = CommandDef(
     key_specs=(),
     tips=(),
     group='pubsub',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.pubsub:subscribe_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel'], 'pubsub_resp2': 'allow'},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.pubsub:subscribe_command',
+        'channels': [{'first': 1, 'count': -1, 'flags': ['subscribe']}],
+        'hidden_flags': ['sentinel'],
+        'pubsub_resp2': 'allow',
+    },
     reply={},
 )
 
@@ -7282,10 +8048,14 @@ _substr = CommandDef(
     ),
     tips=(),
     group='string',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.string:substr_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.string:substr_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -7309,10 +8079,14 @@ _sunion = CommandDef(
     ),
     tips=('nondeterministic_output_order',),
     group='set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.set:sunion_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.set:sunion_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -7341,10 +8115,14 @@ _sunionstore = CommandDef(
     ),
     tips=(),
     group='set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.set:sunionstore_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.set:sunionstore_command',
+        'keyspace_events': ['set:sunionstore', 'generic:del', 'new:new', 'keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -7368,10 +8146,16 @@ _sunsubscribe = CommandDef(
     ),
     tips=(),
     group='pubsub',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.pubsub:sunsubscribe_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'pubsub_resp2': 'allow'},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.pubsub:sunsubscribe_command',
+        'channels': [{'first': 1, 'count': -1, 'flags': ['unsubscribe']}],
+        'cluster': {'pubsub_shard': True},
+        'pubsub_resp2': 'allow',
+    },
     reply={},
 )
 
@@ -7389,10 +8173,10 @@ _swapdb = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.generic:swapdb_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.generic:swapdb_command'},
     reply={},
 )
 
@@ -7431,10 +8215,10 @@ _time = CommandDef(
     key_specs=(),
     tips=('nondeterministic_output',),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.serverops:time_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.serverops:time_command'},
     reply={},
 )
 
@@ -7458,10 +8242,14 @@ _touch = CommandDef(
     ),
     tips=('request_policy:multi_shard', 'response_policy:agg_sum'),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.generic:touch_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.generic:touch_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -7485,10 +8273,14 @@ _ttl = CommandDef(
     ),
     tips=('nondeterministic_output',),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.expire:ttl_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.expire:ttl_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -7512,10 +8304,14 @@ _type = CommandDef(
     ),
     tips=(),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.generic:type_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.generic:type_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -7539,10 +8335,14 @@ _unlink = CommandDef(
     ),
     tips=('request_policy:multi_shard', 'response_policy:agg_sum'),
     group='generic',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.generic:unlink_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.generic:unlink_command',
+        'keyspace_events': ['generic:del'],
+    },
     reply={},
 )
 
@@ -7560,10 +8360,16 @@ _unsubscribe = CommandDef(
     key_specs=(),
     tips=(),
     group='pubsub',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.pubsub:unsubscribe_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'hidden_flags': ['sentinel'], 'pubsub_resp2': 'allow'},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.pubsub:unsubscribe_command',
+        'channels': [{'first': 1, 'count': -1, 'flags': ['unsubscribe']}],
+        'hidden_flags': ['sentinel'],
+        'pubsub_resp2': 'allow',
+    },
     reply={},
 )
 
@@ -7581,10 +8387,10 @@ _unwatch = CommandDef(
     key_specs=(),
     tips=(),
     group='transactions',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.multi:unwatch_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.multi:unwatch_command'},
     reply={},
 )
 
@@ -7629,10 +8435,10 @@ _watch = CommandDef(
     ),
     tips=(),
     group='transactions',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.multi:watch_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None, 'multi': 'immediate'},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.multi:watch_command', 'multi': 'immediate'},
     reply={},
 )
 
@@ -7656,10 +8462,14 @@ _xack = CommandDef(
     ),
     tips=(),
     group='stream',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.stream:xack_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.stream:xack_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -7684,10 +8494,15 @@ _xadd = CommandDef(
     ),
     tips=('nondeterministic_output',),
     group='stream',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.stream:xadd_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.stream:xadd_command',
+        'propagate': {'mode': 'rewrite', 'rewrite': 'xadd_generated_id_exact_trim'},
+        'keyspace_events': ['stream:xadd', 'stream:xtrim', 'new:new'],
+    },
     reply={},
 )
 
@@ -7711,10 +8526,15 @@ _xautoclaim = CommandDef(
     ),
     tips=('nondeterministic_output',),
     group='stream',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.stream:xautoclaim_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.stream:xautoclaim_command',
+        'propagate': {'mode': 'effects'},
+        'keyspace_events': ['stream:xgroup-createconsumer'],
+    },
     reply={},
 )
 
@@ -7738,10 +8558,15 @@ _xclaim = CommandDef(
     ),
     tips=('nondeterministic_output',),
     group='stream',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.stream:xclaim_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.stream:xclaim_command',
+        'propagate': {'mode': 'effects'},
+        'keyspace_events': ['stream:xgroup-createconsumer'],
+    },
     reply={},
 )
 
@@ -7765,10 +8590,14 @@ _xdel = CommandDef(
     ),
     tips=(),
     group='stream',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.stream:xdel_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.stream:xdel_command',
+        'keyspace_events': ['stream:xdel'],
+    },
     reply={},
 )
 
@@ -7792,10 +8621,14 @@ _xgroup__create = CommandDef(
     ),
     tips=(),
     group='stream',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.stream:xgroup_create_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.stream:xgroup_create_command',
+        'keyspace_events': ['stream:xgroup-create', 'new:new'],
+    },
     reply={},
 )
 
@@ -7819,10 +8652,14 @@ _xgroup__createconsumer = CommandDef(
     ),
     tips=(),
     group='stream',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.stream:xgroup_createconsumer_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.stream:xgroup_createconsumer_command',
+        'keyspace_events': ['stream:xgroup-createconsumer'],
+    },
     reply={},
 )
 
@@ -7846,10 +8683,14 @@ _xgroup__delconsumer = CommandDef(
     ),
     tips=(),
     group='stream',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.stream:xgroup_delconsumer_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.stream:xgroup_delconsumer_command',
+        'keyspace_events': ['stream:xgroup-delconsumer'],
+    },
     reply={},
 )
 
@@ -7873,10 +8714,14 @@ _xgroup__destroy = CommandDef(
     ),
     tips=(),
     group='stream',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.stream:xgroup_destroy_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.stream:xgroup_destroy_command',
+        'keyspace_events': ['stream:xgroup-destroy'],
+    },
     reply={},
 )
 
@@ -7894,10 +8739,10 @@ _xgroup__help = CommandDef(
     key_specs=(),
     tips=(),
     group='stream',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.stream:xgroup_help_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.types.stream:xgroup_help_command'},
     reply={},
 )
 
@@ -7921,10 +8766,14 @@ _xgroup__setid = CommandDef(
     ),
     tips=(),
     group='stream',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.stream:xgroup_setid_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.stream:xgroup_setid_command',
+        'keyspace_events': ['stream:xgroup-setid'],
+    },
     reply={},
 )
 
@@ -7942,10 +8791,10 @@ _xgroup = CommandDef(
     key_specs=(),
     tips=(),
     group='stream',
-    implemented=False,
+    implemented=True,
     handler_name=None,
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': None},
     reply={},
     subcommands={
         b'create': _xgroup__create,
@@ -7977,10 +8826,14 @@ _xinfo__consumers = CommandDef(
     ),
     tips=('nondeterministic_output',),
     group='stream',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.stream:xinfo_consumers_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.stream:xinfo_consumers_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -8004,10 +8857,14 @@ _xinfo__groups = CommandDef(
     ),
     tips=(),
     group='stream',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.stream:xinfo_groups_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.stream:xinfo_groups_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -8025,10 +8882,10 @@ _xinfo__help = CommandDef(
     key_specs=(),
     tips=(),
     group='stream',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.stream:xinfo_help_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.types.stream:xinfo_help_command'},
     reply={},
 )
 
@@ -8052,10 +8909,14 @@ _xinfo__stream = CommandDef(
     ),
     tips=(),
     group='stream',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.stream:xinfo_stream_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.stream:xinfo_stream_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -8073,10 +8934,10 @@ _xinfo = CommandDef(
     key_specs=(),
     tips=(),
     group='stream',
-    implemented=False,
+    implemented=True,
     handler_name=None,
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': None},
     reply={},
     subcommands={
         b'consumers': _xinfo__consumers,
@@ -8106,10 +8967,14 @@ _xlen = CommandDef(
     ),
     tips=(),
     group='stream',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.stream:xlen_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.stream:xlen_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -8133,10 +8998,14 @@ _xpending = CommandDef(
     ),
     tips=('nondeterministic_output',),
     group='stream',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.stream:xpending_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.stream:xpending_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -8160,10 +9029,14 @@ _xrange = CommandDef(
     ),
     tips=(),
     group='stream',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.stream:xrange_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.stream:xrange_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -8187,10 +9060,20 @@ _xread = CommandDef(
     ),
     tips=(),
     group='stream',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.stream:xread_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.stream:xread_command',
+        'blocking': {
+            'timeout': {'arg': 'milliseconds', 'unit': 'ms', 'zero_means': 'forever'},
+            'keys': [0],
+            'wakes_on': ['stream:xadd'],
+        },
+        'propagate': {'mode': 'never'},
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={'resp2': {'null': 'array', 'map': 'pairs'}},
 )
 
@@ -8214,10 +9097,27 @@ _xreadgroup = CommandDef(
     ),
     tips=(),
     group='stream',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.stream:xreadgroup_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.stream:xreadgroup_command',
+        'blocking': {
+            'timeout': {'arg': 'milliseconds', 'unit': 'ms', 'zero_means': 'forever'},
+            'keys': [0],
+            'wakes_on': [
+                'stream:xadd',
+                'stream:xgroup-destroy',
+                'generic:del',
+                'generic:expired',
+                'generic:rename',
+                'generic:set',
+            ],
+        },
+        'propagate': {'mode': 'effects'},
+        'keyspace_events': ['stream:xgroup-createconsumer'],
+    },
     reply={'resp2': {'null': 'array', 'map': 'pairs'}},
 )
 
@@ -8241,10 +9141,14 @@ _xrevrange = CommandDef(
     ),
     tips=(),
     group='stream',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.stream:xrevrange_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.stream:xrevrange_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -8268,10 +9172,14 @@ _xsetid = CommandDef(
     ),
     tips=(),
     group='stream',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.stream:xsetid_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.stream:xsetid_command',
+        'keyspace_events': ['stream:xsetid'],
+    },
     reply={},
 )
 
@@ -8295,10 +9203,15 @@ _xtrim = CommandDef(
     ),
     tips=('nondeterministic_output',),
     group='stream',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.stream:xtrim_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.stream:xtrim_command',
+        'propagate': {'mode': 'rewrite', 'rewrite': 'approximate_trim_as_exact'},
+        'keyspace_events': ['stream:xtrim'],
+    },
     reply={},
 )
 
@@ -8322,10 +9235,14 @@ _zadd = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zadd_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zadd_command',
+        'keyspace_events': ['zset:zadd', 'zset:zincr', 'new:new'],
+    },
     reply={},
 )
 
@@ -8349,10 +9266,14 @@ _zcard = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zcard_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zcard_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -8376,10 +9297,14 @@ _zcount = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zcount_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zcount_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -8403,10 +9328,14 @@ _zdiff = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zdiff_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zdiff_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={'resp2': {'pairs': 'flat'}},
 )
 
@@ -8435,10 +9364,14 @@ _zdiffstore = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zdiffstore_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zdiffstore_command',
+        'keyspace_events': ['zset:zdiffstore', 'generic:del', 'new:new', 'keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -8462,10 +9395,14 @@ _zincrby = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zincrby_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zincrby_command',
+        'keyspace_events': ['zset:zincr', 'new:new'],
+    },
     reply={},
 )
 
@@ -8489,10 +9426,14 @@ _zinter = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zinter_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zinter_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={'resp2': {'pairs': 'flat'}},
 )
 
@@ -8516,10 +9457,14 @@ _zintercard = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zintercard_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zintercard_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -8548,10 +9493,14 @@ _zinterstore = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zinterstore_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zinterstore_command',
+        'keyspace_events': ['zset:zinterstore', 'generic:del', 'new:new', 'keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -8575,10 +9524,14 @@ _zlexcount = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zlexcount_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zlexcount_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -8602,10 +9555,15 @@ _zmpop = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zmpop_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zmpop_command',
+        'keyspace_events': ['zset:zpopmin', 'zset:zpopmax', 'generic:del'],
+        'propagate': {'mode': 'rewrite', 'rewrite': 'mpop_as_pop_count'},
+    },
     reply={'resp2': {'null': 'array'}},
 )
 
@@ -8629,10 +9587,14 @@ _zmscore = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zmscore_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zmscore_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -8656,10 +9618,14 @@ _zpopmax = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zpopmax_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zpopmax_command',
+        'keyspace_events': ['zset:zpopmax', 'generic:del'],
+    },
     reply={'resp2': {'pairs': 'flat'}},
 )
 
@@ -8683,10 +9649,14 @@ _zpopmin = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zpopmin_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zpopmin_command',
+        'keyspace_events': ['zset:zpopmin', 'generic:del'],
+    },
     reply={'resp2': {'pairs': 'flat'}},
 )
 
@@ -8710,10 +9680,14 @@ _zrandmember = CommandDef(
     ),
     tips=('nondeterministic_output',),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zrandmember_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zrandmember_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={'resp2': {'pairs': 'flat'}},
 )
 
@@ -8737,10 +9711,14 @@ _zrange = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zrange_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zrange_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={'resp2': {'pairs': 'flat'}},
 )
 
@@ -8764,10 +9742,14 @@ _zrangebylex = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zrangebylex_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zrangebylex_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -8791,10 +9773,14 @@ _zrangebyscore = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zrangebyscore_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zrangebyscore_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={'resp2': {'pairs': 'flat'}},
 )
 
@@ -8823,10 +9809,14 @@ _zrangestore = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zrangestore_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zrangestore_command',
+        'keyspace_events': ['zset:zrangestore', 'generic:del', 'new:new', 'keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -8850,10 +9840,14 @@ _zrank = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zrank_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zrank_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -8877,10 +9871,14 @@ _zrem = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zrem_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zrem_command',
+        'keyspace_events': ['zset:zrem', 'generic:del'],
+    },
     reply={},
 )
 
@@ -8904,10 +9902,14 @@ _zremrangebylex = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zremrangebylex_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zremrangebylex_command',
+        'keyspace_events': ['zset:zremrangebylex', 'generic:del'],
+    },
     reply={},
 )
 
@@ -8931,10 +9933,14 @@ _zremrangebyrank = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zremrangebyrank_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zremrangebyrank_command',
+        'keyspace_events': ['zset:zremrangebyrank', 'generic:del'],
+    },
     reply={},
 )
 
@@ -8958,10 +9964,14 @@ _zremrangebyscore = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zremrangebyscore_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zremrangebyscore_command',
+        'keyspace_events': ['zset:zremrangebyscore', 'generic:del'],
+    },
     reply={},
 )
 
@@ -8985,10 +9995,14 @@ _zrevrange = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zrevrange_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zrevrange_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={'resp2': {'pairs': 'flat'}},
 )
 
@@ -9012,10 +10026,14 @@ _zrevrangebylex = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zrevrangebylex_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zrevrangebylex_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -9039,10 +10057,14 @@ _zrevrangebyscore = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zrevrangebyscore_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zrevrangebyscore_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={'resp2': {'pairs': 'flat'}},
 )
 
@@ -9066,10 +10088,14 @@ _zrevrank = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zrevrank_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zrevrank_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -9093,10 +10119,14 @@ _zscan = CommandDef(
     ),
     tips=('nondeterministic_output',),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zscan_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zscan_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -9120,10 +10150,14 @@ _zscore = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zscore_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zscore_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={},
 )
 
@@ -9147,10 +10181,14 @@ _zunion = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zunion_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zunion_command',
+        'keyspace_events': ['keymiss:keymiss'],
+    },
     reply={'resp2': {'pairs': 'flat'}},
 )
 
@@ -9179,10 +10217,14 @@ _zunionstore = CommandDef(
     ),
     tips=(),
     group='sorted-set',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.types.zset:zunionstore_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={
+        'status': 'implemented',
+        'handler': 'specredis.engine.types.zset:zunionstore_command',
+        'keyspace_events': ['zset:zunionstore', 'generic:del', 'new:new', 'keymiss:keymiss'],
+    },
     reply={},
 )
 
