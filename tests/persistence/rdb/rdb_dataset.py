@@ -137,3 +137,56 @@ def encodings(client: Any, dbs: tuple[int, ...] = (0, 1, 9), limit: int | None =
             out[(db, key)] = encoding
     client.execute_command("SELECT", 0)
     return out
+
+
+def random_commands(seed: int, count: int = 3000) -> list[list]:
+    """A random write workload over a few keys of every type, growing and shrinking them so
+    encodings convert (listpack to hashtable, intset to hashtable, stream tombstones...)."""
+    rng = random.Random(seed)
+    out: list[list] = []
+    for i in range(count):
+        n = rng.randrange(8)
+        member = rng.choice([str(rng.randrange(100)), f"m{rng.randrange(200)}", "x" * rng.choice((1, 70, 300))])
+        pick = rng.randrange(16)
+        if pick == 0:
+            out.append(["SET", f"s{n}", member])
+        elif pick == 1:
+            out.append(["APPEND", f"s{n}", member])
+        elif pick == 2:
+            out.append(["RPUSH" if rng.random() < 0.5 else "LPUSH", f"l{n}", member, member + "2"])
+        elif pick == 3:
+            out.append(["LREM", f"l{n}", 0, member])
+        elif pick == 4:
+            out.append(["SADD", f"t{n}", member])
+        elif pick == 5:
+            out.append(["SREM", f"t{n}", member])
+        elif pick == 6:
+            out.append(["ZADD", f"z{n}", rng.choice([rng.randrange(-5, 5), rng.random() * 100, "inf"]), member])
+        elif pick == 7:
+            out.append(["ZREM", f"z{n}", member])
+        elif pick == 8:
+            out.append(["HSET", f"h{n}", member, rng.choice(["v", "1", "w" * 100])])
+        elif pick == 9:
+            out.append(["HDEL", f"h{n}", member])
+        elif pick == 10:
+            out.append(["XADD", f"x{n % 3}", "MAXLEN", "~", 300, f"{i + 1}-{rng.randrange(3)}", "f", member] +
+                       (["g", "2"] if rng.random() < 0.2 else []))
+        elif pick == 11:
+            out.append(["XDEL", f"x{n % 3}", f"{rng.randrange(1, i + 2)}-{rng.randrange(3)}"])
+        elif pick == 12:
+            out.append(["XGROUP", "CREATE", f"x{n % 3}", f"g{n}", "0", "MKSTREAM"])
+        elif pick == 13:
+            out.append(["XREADGROUP", "GROUP", f"g{n}", f"c{rng.randrange(3)}", "COUNT", 2, "STREAMS", f"x{n % 3}", ">"])
+        elif pick == 14:
+            out.append(["PEXPIREAT", rng.choice(["s", "l", "t", "z", "h"]) + str(n), FUTURE_MS + i])
+        else:
+            out.append(["DEL", rng.choice(["s", "l", "t", "z", "h"]) + str(n)])
+    return out
+
+
+def run_commands(client: Any, commands: list[list]) -> None:
+    """Send ``commands`` (errors such as WRONGTYPE or a missing group are part of the workload)."""
+    pipe = client.pipeline(transaction=False)
+    for command in commands:
+        pipe.execute_command(*command)
+    pipe.execute(raise_on_error=False)
