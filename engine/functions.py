@@ -30,6 +30,14 @@ from specredis.engine.errors import RedisError, subcommand_syntax_error
 from specredis.engine.glob import glob_match
 from specredis.engine.help import help_reply
 from specredis.engine.luaapi import LuaState, ScriptRun
+from specredis.engine.persistence.rdb import (
+    OPCODE_FUNCTION2,
+    RDB_VERSION,
+    RdbError,
+    RdbReader,
+    crc64,
+    encode_plain_string,
+)
 from specredis.engine.scripting import (
     BUSY_SCRIPT,
     FLAG_ALLOW_OOM,
@@ -43,8 +51,7 @@ from specredis.protocol.replies import OK, Map, Set, Status
 if TYPE_CHECKING:
     from specredis.engine.core import Engine
 
-RDB_OPCODE_FUNCTION2 = 245
-RDB_VERSION = 10
+RDB_OPCODE_FUNCTION2 = OPCODE_FUNCTION2
 LIBRARY_NAME_ERROR = ("ERR Library names can only contain letters, numbers, or underscores(_) and must be at "
                       "least one character long")
 _VALID_NAME = re.compile(rb"[A-Za-z0-9_]+\Z")
@@ -233,7 +240,7 @@ class FunctionRegistry:
         out = bytearray()
         for library in self.libraries.values():
             out.append(RDB_OPCODE_FUNCTION2)
-            out += rdb_string(library.code)
+            out += encode_plain_string(library.code)
         out += RDB_VERSION.to_bytes(2, "little")
         out += crc64(bytes(out)).to_bytes(8, "little")
         return bytes(out)
@@ -328,123 +335,7 @@ def _register_arguments(args: tuple) -> tuple[bytes, Any, int, bytes | None]:
     raise RedisError("ERR wrong number of arguments to redis.register_function")
 
 
-# -- RDB primitives for the payload -------------------------------------------------------
-
-def _crc64_table() -> list[int]:
-    poly = 0x95AC9329AC4BC9B5       # Jones polynomial 0xad93d23594c935a9, bit-reflected
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ poly if crc & 1 else crc >> 1
-        table.append(crc)
-    return table
-
-
-_CRC64 = _crc64_table()
-
-
-def crc64(data: bytes, crc: int = 0) -> int:
-    """Redis's CRC64 (Jones polynomial, reflected, no final xor)."""
-    table = _CRC64
-    for byte in data:
-        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    return crc
-
-
-def rdb_length(length: int) -> bytes:
-    """RDB length encoding."""
-    if length < 64:
-        return bytes([length])
-    if length < 16384:
-        return bytes([0x40 | (length >> 8), length & 0xFF])
-    if length <= 0xFFFFFFFF:
-        return b"\x80" + length.to_bytes(4, "big")
-    return b"\x81" + length.to_bytes(8, "big")
-
-
-def rdb_string(data: bytes) -> bytes:
-    """An RDB string, stored plain (any RDB reader accepts it)."""
-    return rdb_length(len(data)) + data
-
-
-def lzf_decompress(data: bytes, expected: int) -> bytes:
-    """LZF decompression (the RDB's compressed strings)."""
-    out = bytearray()
-    pos = 0
-    size = len(data)
-    while pos < size:
-        ctrl = data[pos]
-        pos += 1
-        if ctrl < 32:
-            out += data[pos:pos + ctrl + 1]
-            pos += ctrl + 1
-        else:
-            length = ctrl >> 5
-            if length == 7:
-                length += data[pos]
-                pos += 1
-            ref = len(out) - ((ctrl & 0x1F) << 8) - 1 - data[pos]
-            pos += 1
-            if ref < 0:
-                raise ValueError("bad LZF data")
-            for index in range(length + 2):
-                out.append(out[ref + index])
-    if len(out) != expected:
-        raise ValueError("bad LZF length")
-    return bytes(out)
-
-
-class _RdbReader:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.pos = 0
-
-    def byte(self) -> int:
-        if self.pos >= len(self.data):
-            raise ValueError("truncated")
-        value = self.data[self.pos]
-        self.pos += 1
-        return value
-
-    def take(self, n: int) -> bytes:
-        if self.pos + n > len(self.data):
-            raise ValueError("truncated")
-        chunk = self.data[self.pos:self.pos + n]
-        self.pos += n
-        return chunk
-
-    def length(self) -> tuple[int, bool]:
-        first = self.byte()
-        kind = first >> 6
-        if kind == 0:
-            return first & 0x3F, False
-        if kind == 1:
-            return ((first & 0x3F) << 8) | self.byte(), False
-        if first == 0x80:
-            return int.from_bytes(self.take(4), "big"), False
-        if first == 0x81:
-            return int.from_bytes(self.take(8), "big"), False
-        if kind == 3:
-            return first & 0x3F, True
-        raise ValueError("bad length")
-
-    def string(self) -> bytes:
-        length, encoded = self.length()
-        if not encoded:
-            return self.take(length)
-        if length == 0:
-            return str(int.from_bytes(self.take(1), "little", signed=True)).encode()
-        if length == 1:
-            return str(int.from_bytes(self.take(2), "little", signed=True)).encode()
-        if length == 2:
-            return str(int.from_bytes(self.take(4), "little", signed=True)).encode()
-        if length == 3:
-            compressed, _ = self.length()
-            plain, _ = self.length()
-            return lzf_decompress(self.take(compressed), plain)
-        raise ValueError("bad string encoding")
-
+# -- the payload (RDB primitives from engine/persistence/rdb.py) ---------------------------
 
 def parse_function_payload(payload: bytes) -> list[bytes]:
     """The library codes in a FUNCTION DUMP payload, after checking its version and CRC64."""
@@ -455,7 +346,7 @@ def parse_function_payload(payload: bytes) -> list[bytes]:
     checksum = int.from_bytes(footer[2:], "little")
     if version > RDB_VERSION or (checksum != 0 and crc64(payload[:-8]) != checksum):
         raise RedisError("ERR DUMP payload version or checksum are wrong")
-    reader = _RdbReader(body)
+    reader = RdbReader(body)
     codes = []
     try:
         while reader.pos < len(body):
@@ -463,7 +354,7 @@ def parse_function_payload(payload: bytes) -> list[bytes]:
             if opcode != RDB_OPCODE_FUNCTION2:
                 raise RedisError("ERR given type is not a function")
             codes.append(reader.string())
-    except ValueError:
+    except RdbError:
         raise RedisError("ERR payload is not a valid function payload") from None
     return codes
 
