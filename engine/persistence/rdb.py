@@ -20,6 +20,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable
 
+from specredis.engine.args import string_to_int
 from specredis.engine.persistence import lzf
 
 RDB_VERSION = 10
@@ -99,8 +100,6 @@ _PACK_Q = struct.Struct("<Q").pack
 _UNPACK_Q = struct.Struct("<Q").unpack_from
 _UNPACK_q = struct.Struct("<q").unpack_from
 
-LLONG_MIN = -(1 << 63)
-LLONG_MAX = (1 << 63) - 1
 
 
 class RdbError(Exception):
@@ -182,22 +181,6 @@ def encode_int_string(value: int) -> bytes | None:
         return b"\xc1" + (value & 0xFFFF).to_bytes(2, "little")
     if -(1 << 31) <= value < 1 << 31:
         return b"\xc2" + (value & 0xFFFFFFFF).to_bytes(4, "little")
-    return None
-
-
-def string_to_int(raw: bytes | bytearray) -> int | None:
-    """string2ll: the 64-bit integer ``raw`` spells canonically (no sign but '-', no leading
-    zeros, no spaces), or None."""
-    if len(raw) > 20 or not raw:
-        return None
-    if raw.isdigit():
-        if raw[0] == 48 and len(raw) > 1:
-            return None
-        value = int(raw)
-        return value if value <= LLONG_MAX else None
-    if raw[0] == 45 and len(raw) > 1 and raw[1:].isdigit() and raw[1] != 48:
-        value = int(raw)
-        return value if value >= LLONG_MIN else None
     return None
 
 
