@@ -101,7 +101,6 @@ _UNPACK_Q = struct.Struct("<Q").unpack_from
 _UNPACK_q = struct.Struct("<q").unpack_from
 
 
-
 class RdbError(Exception):
     """A malformed RDB file or payload: ``message`` in Redis's words, at byte ``offset``."""
 
