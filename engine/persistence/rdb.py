@@ -85,9 +85,6 @@ STREAM_ITEM_FLAG_NONE = 0
 STREAM_ITEM_FLAG_DELETED = 1
 STREAM_ITEM_FLAG_SAMEFIELDS = 2
 
-# Module value opcodes (moduleTypeSaveValue's typed fields).
-MODULE_OPCODE_EOF = 0
-
 # Strings of up to this length are never LZF-compressed (Redis: "under 20 bytes it's unable
 # to compress even aaaaaaaaaaaaaaaaaa").
 LZF_MIN_LENGTH = 21
@@ -97,7 +94,6 @@ _PACK_I_BE = struct.Struct(">I").pack
 _PACK_D = struct.Struct("<d").pack
 _UNPACK_D = struct.Struct("<d").unpack_from
 _PACK_Q = struct.Struct("<Q").pack
-_UNPACK_Q = struct.Struct("<Q").unpack_from
 _UNPACK_q = struct.Struct("<q").unpack_from
 
 
@@ -769,10 +765,3 @@ class RdbReader:
             return float(text)
         except ValueError:
             raise RdbError("Invalid double value", self.base + self.pos - n) from None
-
-    def u64(self) -> int:
-        pos = self.pos
-        if pos + 8 > self.size:
-            raise self.eof()
-        self.pos = pos + 8
-        return _UNPACK_Q(self.data, pos)[0]
