@@ -117,7 +117,9 @@ def restore_command(client: Client, argv: list[bytes]) -> Any:
     deleted = replace and db.delete(key)
     now = engine.now_ms()
     if ttl and not absttl:
-        ttl += now
+        # C's int64 addition wraps: a relative TTL near 2^63 becomes a past time, so Redis
+        # treats the key as already expired.
+        ttl = (ttl + now + 2**63) % 2**64 - 2**63
     if ttl and ttl <= now and not engine.loading and not engine.is_replica:
         # Already expired: nothing is created; a replaced key is gone (propagated as DEL).
         if deleted:

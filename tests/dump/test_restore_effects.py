@@ -91,3 +91,27 @@ def test_restore_propagates_and_notifies_like_redis(master_and_replica) -> None:
     assert [event for event in events if event[0] != b"new"] == [e for e in expected_events if e[0] != b"new"]
     assert ([b"RESTORE", b"k2", b"<ms>", payload, b"ABSTTL"]) in _normalize(ops)
     assert [b"DEL", b"victim"] in ops
+
+
+def test_a_relative_ttl_that_overflows_is_already_expired(reference) -> None:
+    """ttl + now wraps in Redis's int64 arithmetic: the key is not created (found by the
+    streams differential machine: RESTORE k 9223372036854775806 ... then EXISTS k)."""
+    import servers
+
+    ours = servers.start_specredis()
+    try:
+        results = []
+        for server in (reference, ours):
+            c = server.client()
+            c.call("SET", "src", "v")
+            payload = c.call("DUMP", "src")
+            c.call("DEL", "k3")
+            results.append([c.call("RESTORE", "k3", "9223372036854775806", payload),
+                            c.call("EXISTS", "k3"),
+                            c.call("RESTORE", "k4", "9223372036854775806", payload, "IDLETIME", "1"),
+                            c.call("EXISTS", "k4")])
+            c.close()
+        assert results[0] == results[1]
+        assert results[1][1] == 0
+    finally:
+        ours.stop()
