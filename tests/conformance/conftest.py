@@ -21,10 +21,12 @@ import fcntl
 import os
 import random
 import shutil
+import socket
 import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from conformance.harness import STEPS_PER_EXAMPLE, RunSize, ServerPair
@@ -32,14 +34,11 @@ from conformance.strategies import load_specs, spec_dir_from_env
 from servers import (
     INSTALL_HINT,
     ServerProcess,
-    free_port,
     require_reference,
     start_reference,
-    start_specredis,
-    wait_for_port,
 )
 
-from specredis.protocol.client import RespClient
+from specredis.protocol.client import RespClient, Status
 
 #: Shards and examples per shard. Shards are separate test items, so ``pytest -n auto``
 #: spreads them over the cores; each uses its own fixed seed in CI (reproducible), a fresh
@@ -137,18 +136,21 @@ class DockerReference(ServerProcess):
 
 
 def start_docker_reference(*args: str) -> DockerReference:
-    port = free_port()
-    command = ["docker", "run", "-d", "--rm", "-p", f"127.0.0.1:{port}:6379", "redis:7.0",
+    """A ``redis:7.0`` container, published on a free port of :func:`isolated_host`."""
+    host = isolated_host()
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        port = probe.getsockname()[1]
+    command = ["docker", "run", "-d", "--rm", "-p", f"{host}:{port}:6379", "redis:7.0",
                "redis-server", "--save", "", "--appendonly", "no", *args]
     container = subprocess.run(command, capture_output=True, text=True, check=True, timeout=300).stdout.strip()
-    server = DockerReference(port, None, "", "reference", list(args))
+    server = DockerReference(port, None, "", "reference", list(args), host=host)
     server.container = container
-    wait_for_port(port)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while True:         # docker's port proxy accepts before redis-server listens
         try:
-            with RespClient(port=port, timeout=2) as probe:
-                if probe.call("PING") is not None:
+            with RespClient(host, port, timeout=2) as probe:
+                if probe.call("PING") == Status("PONG"):
                     return server
         except OSError:
             pass
@@ -156,6 +158,24 @@ def start_docker_reference(*args: str) -> DockerReference:
             server.stop()
             raise TimeoutError("the redis:7.0 container did not answer PING")
         time.sleep(0.2)
+
+
+#: The loopback address our servers listen on. Other test sessions on this machine start
+#: servers on 127.0.0.1 ports picked by free_port(), which releases the port before the
+#: server binds it: a session that loses that race connects to whatever took the port --
+#: possibly one of ours, and then writes into our datasets mid-example. A separate
+#: loopback address keeps our servers out of their reach.
+ISOLATED_HOST = "127.0.83.82"
+
+
+def isolated_host() -> str:
+    """:data:`ISOLATED_HOST` where the system routes it (Linux: all of 127/8), else 127.0.0.1."""
+    try:
+        with socket.socket() as probe:
+            probe.bind((ISOLATED_HOST, 0))
+        return ISOLATED_HOST
+    except OSError:
+        return "127.0.0.1"
 
 
 def server_pid(server: ServerProcess) -> int | None:
@@ -169,25 +189,55 @@ def server_pid(server: ServerProcess) -> int | None:
     return None
 
 
-def start_own(start: Callable[..., ServerProcess], *args: str, attempts: int = 5) -> ServerProcess:
-    """Start a server with ``start`` and make sure the one answering on its port is ours.
+def _wait_until_listening(host: str, port: int, proc: subprocess.Popen, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection((host, port), timeout=0.5).close()
+            return
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with code {proc.returncode} before listening on {port}") from None
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nothing listening on {host}:{port} after {timeout}s") from None
+            time.sleep(0.02)
 
-    free_port() releases the port before the server binds it; with other test sessions
-    starting servers on this machine, another server can take it in between, and
-    wait_for_port() would then happily connect to *that* one -- whose dataset other tests
-    change under our feet. The process id in INFO tells them apart."""
+
+def start_isolated(kind: str, *args: str, attempts: int = 5) -> ServerProcess:
+    """Start ``kind`` ("specredis" or "reference") on :func:`isolated_host`, and make sure
+    the server answering there is the process we started (INFO process_id), retrying on
+    another port when a concurrent start took ours."""
+    host = isolated_host()
     for _ in range(attempts):
-        server = start(*args)
-        if server.proc is None or server_pid(server) == server.proc.pid:
-            return server
+        with socket.socket() as probe:
+            probe.bind((host, 0))
+            port = probe.getsockname()[1]
+        directory = tempfile.mkdtemp(prefix=f"{kind}-conformance-")
+        if kind == "specredis":
+            command = [sys.executable, "-m", "specredis.server", "--port", str(port), "--bind", host,
+                       "--dir", directory, *args]
+        else:
+            command = ["redis-server", "--port", str(port), "--bind", host, "--dir", directory,
+                       "--save", "", "--appendonly", "no", *args]
+        log = open(os.path.join(directory, "server.log"), "ab")  # noqa: SIM115 - lives as long as the server
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=directory)
+        server = ServerProcess(port, proc, directory, kind, list(args), host=host)
+        try:
+            _wait_until_listening(host, port, proc)
+            if server_pid(server) == proc.pid:
+                return server
+        except RuntimeError:
+            pass                    # lost the port to someone else: try another
         server.stop()
-    raise RuntimeError(f"could not start a server of our own after {attempts} attempts (ports taken)")
+    raise RuntimeError(f"could not start a {kind} server of our own after {attempts} attempts")
 
 
 def start_any_reference(*args: str) -> ServerProcess:
     """The reference: SPECREDIS_REFERENCE, else local redis-server, else a container."""
-    if os.environ.get("SPECREDIS_REFERENCE") or shutil.which("redis-server"):
-        return start_own(start_reference, *args)
+    if os.environ.get("SPECREDIS_REFERENCE"):
+        return start_reference(*args)
+    if shutil.which("redis-server"):
+        return start_isolated("reference", *args)
     if docker_available():
         return start_docker_reference(*args)
     require_reference()         # skips, or fails under CI
@@ -215,13 +265,13 @@ class Servers:
 
     def __init__(self, reference: ServerProcess) -> None:
         self.reference = reference
-        self.specredis = start_own(start_specredis, *DEBUG_ARGS)
+        self.specredis = start_isolated("specredis", *DEBUG_ARGS)
         self.specredis_restarts = 0
 
     def live_specredis(self) -> ServerProcess:
         if self.specredis.proc is not None and self.specredis.proc.poll() is not None:
             self.specredis_restarts += 1
-            self.specredis = start_own(start_specredis, *DEBUG_ARGS)
+            self.specredis = start_isolated("specredis", *DEBUG_ARGS)
         return self.specredis
 
     def stop(self) -> None:

@@ -172,6 +172,16 @@ UNIX_MILLISECONDS: SearchStrategy[bytes] = st.one_of(
 )
 
 
+#: Absolute times for RESTORE ... ABSTTL that are as safe read as relative TTLs: far from
+#: now either way (a past absolute time is ~56 years ahead as a relative one).
+RESTORE_ABSOLUTE_TTLS: SearchStrategy[bytes] = st.one_of(
+    st.sampled_from((-86_400_000, -100_000, 100_000, 86_400_000)).map(_absolute_milliseconds).map(
+        lambda n: str(n).encode()),
+    st.sampled_from((b"4102444800000", str(LLONG_MAX).encode(), str(LLONG_MIN).encode(), str(2**63).encode(),
+                     b"-1", b"abc")),
+)
+
+
 def _pool(values: tuple[bytes, ...]) -> SearchStrategy[bytes]:
     return st.sampled_from(values)
 
@@ -219,8 +229,10 @@ STRING_DOMAINS_BY_NAME: dict[str, SearchStrategy[bytes]] = {
 
 #: Per-command domains, keyed by (command fullname, argument name): these win over the above.
 ARGUMENT_OVERRIDES: dict[tuple[str, str], SearchStrategy[bytes]] = {
-    # RESTORE's ttl is relative ms, or absolute ms with ABSTTL: draw both kinds.
-    ("restore", "ttl"): st.one_of(st.just(b"0"), TTL_MILLISECONDS_DOMAIN, UNIX_MILLISECONDS),
+    # RESTORE's ttl is relative ms, or absolute ms with ABSTTL: draw values that are safe
+    # read either way (0 = no TTL; never a small positive number, which as a relative TTL
+    # would expire mid-example -- UNIX_MILLISECONDS's fixed "1" did exactly that).
+    ("restore", "ttl"): st.one_of(st.just(b"0"), TTL_MILLISECONDS_DOMAIN, RESTORE_ABSOLUTE_TTLS),
     ("restore", "seconds"): COUNT,          # IDLETIME
     ("restore", "frequency"): COUNT,        # FREQ
     # GETRANGE/SUBSTR/LCS read, so any range is cheap; keep the boundaries.

@@ -286,6 +286,31 @@ def test_a_spec_can_override_or_skip_its_strategy() -> None:
     assert exclusion_reason("debug", specs["debug"]) is not None        # denied
 
 
+@settings(max_examples=300, deadline=None, database=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_drawn_ttls_never_expire_during_an_example(data: st.DataObject) -> None:
+    """Relative TTLs are <= 0 or >= 100 s: a key must not expire between the two servers'
+    executions of a command. (RESTORE once drew "1" -- 1 ms -- as its relative ttl.)"""
+    specs = load_specs(spec_dir_from_env())
+    fullname = data.draw(st.sampled_from(["restore", "set", "setex", "psetex", "getex", "expire", "pexpire"]))
+    argv = data.draw(command_strategy(specs[fullname], mutate=False))
+    words = [a.upper() for a in argv]
+    if fullname == "restore":
+        candidates = [argv[2]]
+    elif fullname in ("setex", "psetex", "expire", "pexpire"):
+        candidates = [argv[2]]
+    else:
+        candidates = [argv[i + 1] for i, w in enumerate(words[:-1]) if w in (b"EX", b"PX")]
+    for raw in candidates:
+        try:
+            ttl = int(raw)
+        except ValueError:
+            continue
+        unit_ms = 1 if fullname in ("restore", "psetex", "pexpire") or b"PX" in words else 1000
+        assert ttl <= 0 or ttl * unit_ms >= 100_000, (fullname, argv)
+
+
 def test_time_replies_are_tolerant_only_for_real_ttls() -> None:
     assert not replies_differ("time", "pttl", 99_998, 99_990)
     assert replies_differ("time", "pttl", 100_000, 99_000)
