@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from servers import start_reference, start_specredis
@@ -112,6 +113,8 @@ def test_latency_monitor_matches_reference(slow_servers):
                     ("LATENCY", "GRAPH", "command"), ("LATENCY", "HELP"), ("LATENCY", "foo"),
                     ("LATENCY", "HISTORY"), ("LATENCY", "RESET", "nothing")):
         assert a.call(*command) == b.call(*command), command
+    # Samples are kept per second: start early in a second so both sleeps share one.
+    time.sleep(1.05 - time.time() % 1.0)
     for client in (a, b):
         assert client.call("DEBUG", "SLEEP", "0.03").text == "OK"
         client.call("DEBUG", "SLEEP", "0.01")          # same second, smaller: not the latest sample

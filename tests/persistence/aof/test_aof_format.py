@@ -59,7 +59,8 @@ SEQUENCES = {
         PEXPIRE m2 100000
         EXPIREAT m3 4000000000
         PEXPIREAT m4 4000000000000
-        EXPIRE m1 100 GT
+        EXPIRE m1 50 GT
+        EXPIRE m1 200 GT
         PERSIST m1
         EXPIRE m4 -1
         RENAME m2 m2b
