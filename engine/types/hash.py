@@ -426,14 +426,15 @@ def hrandfield_command(client: Client, argv: list[bytes]) -> Any:
             # dict has no O(1) random access; an index into its key list is O(n) in C.
             return next(iter(_nth_fields(value, [rng.randrange(len(value))])))
         return value.items()[rng.randrange(len(value))][0]
+    # The count is parsed before the WITHVALUES token is looked at (7.0.15).
+    if string_to_int(argv[2]) == LLONG_MIN:
+        raise RedisError(HRANDFIELD_RANGE_ERROR)
+    count = parse_int_range(argv[2], -LLONG_MAX, LLONG_MAX)
     withvalues = False
     if len(argv) >= 4:
         if len(argv) > 4 or argv[3].lower() != b"withvalues":
             raise SyntaxErr()
         withvalues = True
-    if string_to_int(argv[2]) == LLONG_MIN:
-        raise RedisError(HRANDFIELD_RANGE_ERROR)
-    count = parse_int_range(argv[2], -LLONG_MAX, LLONG_MAX)
     if withvalues and (count < -(LLONG_MAX // 2) or count > LLONG_MAX // 2):
         raise RedisError("ERR value is out of range")
     value = _lookup_hash(client.db, argv[1])

@@ -103,9 +103,7 @@ DENY: dict[str, str] = {
 #: Commands kept out of the machines while a known difference is open. Each names the
 #: strict-xfail case of test_regressions.py that tracks it: when the fix lands, that case
 #: fails ("XPASS(strict)"), and both its marker and the entry here go.
-QUARANTINE: dict[str, str] = {
-    "hrandfield": "hrandfield-count-is-parsed-before-withvalues",
-}
+QUARANTINE: dict[str, str] = {}
 
 #: Command flags that keep a command out of the machines: blocking commands may wait forever,
 #: pub/sub commands turn a RESP2 connection into a subscriber.

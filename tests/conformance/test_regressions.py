@@ -73,9 +73,7 @@ REGRESSIONS: tuple[Regression, ...] = (
         (3, [b"HSET", b"h", b"f", b"v"]),
         (3, [b"HRANDFIELD", b"h", b"x", b"WITHVALUES"]),
         (3, [b"HRANDFIELD", b"h", b"1", b"WITHVALUE"]),
-    ), xfail="specredis answers 'ERR syntax error' where 7.0.15 answers 'ERR value is not an integer "
-             "or out of range' (HRANDFIELD key <non-integer> <not WITHVALUES>); quarantined in "
-             "harness.QUARANTINE"),
+    )),
 )
 
 
