@@ -548,7 +548,9 @@ class Engine:
         for name, d in commands.items():
             if d.fullname in HOT_COMMANDS and d.handler is not None and not d.subcommands \
                     and d.resp2_hints is None and not d.flags & CMD_PROTECTED:
-                table[name] = (d, d.handler, d.arity)
+                # hot_handler: the plain handler where a feature wrapped it for clients the hot
+                # loop never runs (engine/notify.py's reply-first ordering for subscribers).
+                table[name] = (d, getattr(d, "hot_handler", None) or d.handler, d.arity)
         self._hot_table = table
         self._hot_key = key
         return table

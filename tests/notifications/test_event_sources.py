@@ -54,8 +54,6 @@ def test_events_from_transactions_and_scripts(lockstep: Lockstep, protocol: int)
     lockstep.step("sub", ("SET", "own", "1"), ("INCR", "own"), ("DEL", "own"))
 
 
-@pytest.mark.xfail(strict=True, reason="handlers return their reply after their events; GETDEL, GETEX, LPOP... "
-                                       "add theirs before notifying in Redis")
 def test_commands_that_reply_before_notifying(lockstep: Lockstep) -> None:
     lockstep.connect("sub", 3)
     lockstep.step("sub", ("CONFIG", "SET", "notify-keyspace-events", "KEA"), ("PSUBSCRIBE", "__key*__:*"))
