@@ -15,7 +15,8 @@
  *     active -- exactly execute()'s condition for skipping check_gates().
  *
  * The command's Python handler runs as in Engine.call(), with the same effects in the
- * same order: current_client/last_command/current_command, the handler's reply or its
+ * same order (INCR, DECR and HSET have a C version of their handler's plain case, see
+ * "handlers in C"): current_client/last_command/current_command, the handler's reply or its
  * RedisError turned into an error reply (failed_calls, errorstats), propagation through
  * Engine._propagate when anything is pending, the slow-command and after-command hooks,
  * blocked clients served through handle_ready_keys. The per-command counters (calls,
@@ -487,6 +488,308 @@ static int stats_add(Stats *st, PyObject *cmd, long long elapsed_us, PyObject *e
     return rc;
 }
 
+/* ---- handlers in C --------------------------------------------------------------------- */
+/*
+ * The plain case of the benchmarked commands whose Python handlers cost the most runs
+ * here instead of in Python: INCR/DECR of an integer string and HSET of a hash, each
+ * doing exactly what its Python handler does in that case (engine/types/string.py
+ * incr_command/incr_decr, engine/types/hash.py hset_command and HashValue.set). Anything
+ * else -- a missing key, a key with a TTL, a wrong type, a value that is not a short
+ * canonical integer, an encoding conversion, a listpack field or value needing escapes,
+ * anyone listening to changes (WATCH, client tracking, keyspace events), a wrong number
+ * of arguments -- is detected before anything changes, and the Python handler runs as
+ * usual. Whatever happens around the handler (counters, propagation, hooks) stays in
+ * run(). tests/perf compares the result with the pure-Python path.
+ */
+static PyObject *incr_fn, *decr_fn, *hset_fn;
+static PyTypeObject *database_type, *hash_type;
+static Py_ssize_t off_client_db, off_db_data, off_db_expires;
+static Py_ssize_t off_hash_blob, off_hash_count, off_hash_table, off_hash_scan_index;
+static PyObject *s_key_modified_hooks, *s_notify_flags, *s_config, *s_values, *s_hash_max_entries, *s_hash_max_value;
+static int fast_configured = 0;
+
+#define NEEDLE_STACK 256
+
+/* Per run() call: the config values the fast handlers read. CONFIG SET is not a hot
+ * command, so they cannot change before run() returns. */
+typedef struct {
+    int limits_loaded;
+    long long hash_max_entries, hash_max_value;     /* -1: not usable here (Python handles it) */
+} FastCtx;
+
+static inline PyObject *edict_get(PyObject *edict, PyObject *name);
+
+/* 1 when nothing listens to key changes (engine.key_modified_hooks empty: no WATCH, no
+ * tracking; engine.notify_flags 0: no keyspace events), 0 otherwise, -1 on error. */
+static int no_listeners(PyObject *edict) {
+    PyObject *hooks = edict_get(edict, s_key_modified_hooks);
+    PyObject *flags = hooks == NULL ? NULL : edict_get(edict, s_notify_flags);
+    if (flags == NULL)
+        return -1;
+    if (!PyList_CheckExact(hooks) || PyList_GET_SIZE(hooks) != 0)
+        return 0;
+    int set = PyObject_IsTrue(flags);
+    return set < 0 ? -1 : !set;
+}
+
+/* engine.dirty += n */
+static int add_dirty(PyObject *edict, long long n) {
+    PyObject *dirty = edict_get(edict, s_dirty);
+    if (dirty == NULL)
+        return -1;
+    PyObject *d = PyLong_FromLongLong(n);
+    PyObject *sum = d == NULL ? NULL : PyNumber_Add(dirty, d);
+    Py_XDECREF(d);
+    if (sum == NULL)
+        return -1;
+    int rc = PyDict_SetItem(edict, s_dirty, sum);
+    Py_DECREF(sum);
+    return rc;
+}
+
+/* The value at key in the client's database (borrowed) and that database's data dict:
+ * 1 if the key exists without a TTL, 0 otherwise (the Python handler's lookup may have
+ * to expire it), -1 on error. */
+static int lookup_plain(PyObject *client, PyObject *key, PyObject **data_out, PyObject **value_out) {
+    PyObject *db = slot_get(client, off_client_db);
+    if (db == NULL || Py_TYPE(db) != database_type)
+        return 0;
+    PyObject *data = slot_get(db, off_db_data), *expires = slot_get(db, off_db_expires);
+    if (data == NULL || expires == NULL || !PyDict_CheckExact(data) || !PyDict_CheckExact(expires))
+        return 0;
+    PyObject *value = PyDict_GetItemWithError(data, key);
+    if (value == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    if (PyDict_GET_SIZE(expires) != 0) {
+        int has_ttl = PyDict_Contains(expires, key);
+        if (has_ttl != 0)
+            return has_ttl < 0 ? -1 : 0;
+    }
+    *data_out = data;
+    *value_out = value;
+    return 1;
+}
+
+/* INCR (delta 1) / DECR (delta -1) of an existing string spelling a canonical integer of
+ * at most 18 digits (so that adding 1 cannot overflow): incr_decr's steps for it. */
+static int fast_incr(PyObject *edict, PyObject *client, PyObject *argv, long long delta, PyObject **reply) {
+    if (PyList_GET_SIZE(argv) != 2)
+        return 0;
+    PyObject *key = PyList_GET_ITEM(argv, 1), *data, *value;
+    int rc = lookup_plain(client, key, &data, &value);
+    if (rc <= 0)
+        return rc;
+    if (!PyBytes_CheckExact(value))
+        return 0;
+    const char *s = PyBytes_AS_STRING(value);
+    Py_ssize_t n = PyBytes_GET_SIZE(value);
+    int negative = n > 0 && s[0] == '-';
+    const char *digits = s + negative;
+    Py_ssize_t ndigits = n - negative;
+    /* string2ll's canonical form: no sign but '-', no leading zero, no "-0". */
+    if (ndigits < 1 || ndigits > 18 || (digits[0] == '0' && (ndigits > 1 || negative)))
+        return 0;
+    long long number = 0;
+    for (Py_ssize_t i = 0; i < ndigits; i++) {
+        if (digits[i] < '0' || digits[i] > '9')
+            return 0;
+        number = number * 10 + (digits[i] - '0');
+    }
+    if (negative)
+        number = -number;
+    rc = no_listeners(edict);
+    if (rc <= 0)
+        return rc;
+    long long result = number + delta;
+    char text[24];
+    Py_ssize_t len = format_header(text, ' ', result) - 3;     /* the digits between ' ' and CRLF */
+    PyObject *stored = PyBytes_FromStringAndSize(text + 1, len);
+    PyObject *r = stored == NULL ? NULL : PyLong_FromLongLong(result);
+    if (r == NULL || PyDict_SetItem(data, key, stored) < 0 || add_dirty(edict, 1) < 0) {
+        Py_XDECREF(stored);
+        Py_XDECREF(r);
+        return -1;
+    }
+    Py_DECREF(stored);
+    *reply = r;
+    return 1;
+}
+
+/* hash-max-listpack-entries / -value, once per run() call. */
+static int load_hash_limits(PyObject *edict, FastCtx *ctx) {
+    if (ctx->limits_loaded)
+        return 0;
+    ctx->limits_loaded = 1;
+    ctx->hash_max_entries = ctx->hash_max_value = -1;
+    PyObject *config = edict_get(edict, s_config);
+    if (config == NULL)
+        return -1;
+    PyObject *values = PyObject_GetAttr(config, s_values);
+    if (values == NULL)
+        return -1;
+    if (PyDict_CheckExact(values)) {
+        PyObject *entries = PyDict_GetItemWithError(values, s_hash_max_entries);
+        PyObject *size = entries == NULL ? NULL : PyDict_GetItemWithError(values, s_hash_max_value);
+        if (size != NULL && PyLong_CheckExact(entries) && PyLong_CheckExact(size)) {
+            int overflow_entries, overflow_size;
+            long long e = PyLong_AsLongLongAndOverflow(entries, &overflow_entries);
+            long long v = PyLong_AsLongLongAndOverflow(size, &overflow_size);
+            if (!overflow_entries && !overflow_size && e >= 0 && v >= 0) {
+                ctx->hash_max_entries = e;
+                ctx->hash_max_value = v;
+            }
+        }
+    }
+    Py_DECREF(values);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* A listpack field or value may be stored as is: no byte the blob format escapes. */
+static inline int plain_listpack_bytes(PyObject *b) {
+    const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(b);
+    Py_ssize_t n = PyBytes_GET_SIZE(b);
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (p[i] <= 2)
+            return 0;
+    return 1;
+}
+
+/* HSET into a small hash's blob (HashValue.set without escapes or conversion): a new blob
+ * with field set to value; *created is set to 1 if the field was new. NULL on error. */
+static PyObject *blob_set(PyObject *blob, PyObject *field, PyObject *val, int *created) {
+    const char *data = PyBytes_AS_STRING(blob);
+    Py_ssize_t size = PyBytes_GET_SIZE(blob);
+    Py_ssize_t flen = PyBytes_GET_SIZE(field), vlen = PyBytes_GET_SIZE(val);
+    char stack[NEEDLE_STACK + 2];
+    char *needle = flen <= NEEDLE_STACK ? stack : PyMem_Malloc(flen + 2);
+    if (needle == NULL)
+        return PyErr_NoMemory();
+    needle[0] = '\0';
+    memcpy(needle + 1, PyBytes_AS_STRING(field), flen);
+    needle[flen + 1] = '\1';
+    const char *hit = size >= flen + 2 ? memmem(data, size, needle, flen + 2) : NULL;
+    PyObject *result;
+    if (hit != NULL) {
+        Py_ssize_t start = hit - data + flen + 2;
+        const char *next = memchr(data + start, '\0', size - start);
+        Py_ssize_t end = next == NULL ? size : next - data;
+        result = PyBytes_FromStringAndSize(NULL, size - (end - start) + vlen);
+        if (result != NULL) {
+            char *out = PyBytes_AS_STRING(result);
+            memcpy(out, data, start);
+            memcpy(out + start, PyBytes_AS_STRING(val), vlen);
+            memcpy(out + start + vlen, data + end, size - end);
+        }
+        *created = 0;
+    } else {
+        result = PyBytes_FromStringAndSize(NULL, size + flen + 2 + vlen);
+        if (result != NULL) {
+            char *out = PyBytes_AS_STRING(result);
+            memcpy(out, data, size);
+            memcpy(out + size, needle, flen + 2);
+            memcpy(out + size + flen + 2, PyBytes_AS_STRING(val), vlen);
+        }
+        *created = 1;
+    }
+    if (needle != stack)
+        PyMem_Free(needle);
+    return result;
+}
+
+/* HSET key field value [field value ...] on an existing hash (hset_command). */
+static int fast_hset(PyObject *edict, FastCtx *ctx, PyObject *client, PyObject *argv, PyObject **reply) {
+    Py_ssize_t argc = PyList_GET_SIZE(argv);
+    if (argc < 4 || argc % 2)
+        return 0;
+    PyObject *key = PyList_GET_ITEM(argv, 1), *data, *value;
+    int rc = lookup_plain(client, key, &data, &value);
+    if (rc <= 0)
+        return rc;
+    if (Py_TYPE(value) != hash_type)
+        return 0;
+    rc = no_listeners(edict);
+    if (rc <= 0)
+        return rc;
+    PyObject *table = slot_get(value, off_hash_table);
+    if (table == NULL)
+        return 0;
+    Py_ssize_t pairs = (argc - 2) / 2;
+    long long created = 0;
+    if (table != Py_None) {
+        /* The hashtable encoding: a dict. */
+        if (!PyDict_CheckExact(table))
+            return 0;
+        slot_set(value, off_hash_scan_index, Py_None);
+        for (Py_ssize_t i = 2; i < argc; i += 2) {
+            PyObject *field = PyList_GET_ITEM(argv, i);
+            int present = PyDict_Contains(table, field);
+            if (present < 0 || PyDict_SetItem(table, field, PyList_GET_ITEM(argv, i + 1)) < 0)
+                return -1;
+            created += !present;
+        }
+    } else {
+        /* The listpack encoding: taken only when no field can convert the hash. */
+        if (load_hash_limits(edict, ctx) < 0)
+            return -1;
+        PyObject *blob = slot_get(value, off_hash_blob), *count_obj = slot_get(value, off_hash_count);
+        if (ctx->hash_max_entries < 0 || blob == NULL || count_obj == NULL || !PyBytes_CheckExact(blob) ||
+            !PyLong_CheckExact(count_obj))
+            return 0;
+        long long count = PyLong_AsLongLong(count_obj);
+        if (count == -1 && PyErr_Occurred())
+            return -1;
+        if (count + pairs > ctx->hash_max_entries)
+            return 0;
+        for (Py_ssize_t i = 2; i < argc; i++) {
+            PyObject *arg = PyList_GET_ITEM(argv, i);
+            if (PyBytes_GET_SIZE(arg) > ctx->hash_max_value || !plain_listpack_bytes(arg))
+                return 0;
+        }
+        Py_INCREF(blob);
+        for (Py_ssize_t i = 2; i < argc; i += 2) {
+            int is_new = 0;
+            PyObject *next = blob_set(blob, PyList_GET_ITEM(argv, i), PyList_GET_ITEM(argv, i + 1), &is_new);
+            Py_DECREF(blob);
+            if (next == NULL)
+                return -1;
+            blob = next;
+            created += is_new;
+        }
+        slot_set(value, off_hash_blob, blob);
+        Py_DECREF(blob);
+        if (created) {
+            PyObject *new_count = PyLong_FromLongLong(count + created);
+            if (new_count == NULL)
+                return -1;
+            slot_set(value, off_hash_count, new_count);
+            Py_DECREF(new_count);
+        }
+    }
+    PyObject *r = PyLong_FromLongLong(created);
+    if (r == NULL || add_dirty(edict, pairs) < 0) {
+        Py_XDECREF(r);
+        return -1;
+    }
+    *reply = r;
+    return 1;
+}
+
+/* Run handler's C version if it has one: 1 with *reply set, 0 if the Python handler must
+ * run (nothing was changed), -1 on error. */
+static inline int run_fast(PyObject *handler, PyObject *edict, FastCtx *ctx, PyObject *client, PyObject *argv,
+                           PyObject **reply) {
+    if (!fast_configured)
+        return 0;
+    if (handler == incr_fn)
+        return fast_incr(edict, client, argv, 1, reply);
+    if (handler == hset_fn)
+        return fast_hset(edict, ctx, client, argv, reply);
+    if (handler == decr_fn)
+        return fast_incr(edict, client, argv, -1, reply);
+    return 0;
+}
+
+
 /* ---- the loop ------------------------------------------------------------------------ */
 
 static PyObject *call_method(PyObject *obj, PyObject *name, PyObject *const *args, size_t nargs) {
@@ -530,8 +833,10 @@ static int maybe_propagate(PyObject *engine, PyObject *edict, PyObject *client, 
     int pending = also_pending || rewritten != Py_None || PyObject_IsTrue(prevent) || PyObject_IsTrue(consumers);
     if (!pending)
         return 0;
-    PyObject *args[3] = {client, cmd, argv};
-    PyObject *r = call_method(engine, s_propagate, args, 3);
+    /* Whether the command changed the dataset: a command that changed nothing is not itself
+     * propagated, even when effects are pending (the DEL of a key it found expired). */
+    PyObject *args[4] = {client, cmd, argv, changed ? Py_True : Py_False};
+    PyObject *r = call_method(engine, s_propagate, args, 4);
     if (r == NULL)
         return -1;
     Py_DECREF(r);
@@ -585,6 +890,7 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     st.total = 0;
     PyObject *result_argv = NULL, *result_reply = NULL;
     int failed = 0;
+    FastCtx fast_ctx = {0, -1, -1};
 
     /* Engine-wide state no hot command changes: read once per run. */
     PyObject *gated = edict_get(edict, s_gated);
@@ -656,7 +962,10 @@ static PyObject *run(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
         slot_set(client, off_current_command, cmd);
         long long start = now_ns();
         PyObject *hargs[2] = {client, argv};
-        PyObject *reply = PyObject_Vectorcall(handler, hargs, 2, NULL);
+        PyObject *reply = NULL;
+        int fast = run_fast(handler, edict, &fast_ctx, client, argv, &reply);
+        if (fast == 0)
+            reply = PyObject_Vectorcall(handler, hargs, 2, NULL);
         if (reply == NULL) {
             if (!PyErr_ExceptionMatches(RedisError_type)) {
                 Py_DECREF(dirty0);
@@ -835,9 +1144,39 @@ static PyObject *configure(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* configure_fast(incr_command, decr_command, hset_command, Database, HashValue): the Python
+ * handlers that have a C version here, and the classes whose slots those read. */
+static PyObject *configure_fast(PyObject *self, PyObject *args) {
+    PyObject *incr, *decr, *hset, *dbtype, *htype;
+    if (!PyArg_ParseTuple(args, "OOOO!O!", &incr, &decr, &hset, &PyType_Type, &dbtype, &PyType_Type, &htype))
+        return NULL;
+    if (!configured) {
+        PyErr_SetString(PyExc_RuntimeError, "configure() first");
+        return NULL;
+    }
+    fast_configured = 0;
+    if ((off_client_db = member_offset(client_type, "db")) < 0 ||
+        (off_db_data = member_offset((PyTypeObject *)dbtype, "data")) < 0 ||
+        (off_db_expires = member_offset((PyTypeObject *)dbtype, "expires")) < 0 ||
+        (off_hash_blob = member_offset((PyTypeObject *)htype, "blob")) < 0 ||
+        (off_hash_count = member_offset((PyTypeObject *)htype, "count")) < 0 ||
+        (off_hash_table = member_offset((PyTypeObject *)htype, "table")) < 0 ||
+        (off_hash_scan_index = member_offset((PyTypeObject *)htype, "scan_index")) < 0)
+        return NULL;
+    PyObject **slots[] = {&incr_fn, &decr_fn, &hset_fn, (PyObject **)&database_type, (PyObject **)&hash_type};
+    PyObject *values[] = {incr, decr, hset, dbtype, htype};
+    for (int i = 0; i < 5; i++) {
+        Py_INCREF(values[i]);
+        Py_XSETREF(*slots[i], values[i]);
+    }
+    fast_configured = 1;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"run", (PyCFunction)(void (*)(void))run, METH_FASTCALL, "Run the hot requests at the parser's position."},
     {"configure", configure, METH_VARARGS, "Bind the module to the engine's classes and reply objects."},
+    {"configure_fast", configure_fast, METH_VARARGS, "Bind the handlers that have a C version to them."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -870,6 +1209,12 @@ PyMODINIT_FUNC PyInit__hotloop(void) {
         {&s_failed_calls, "failed_calls"},
         {&s_latency_us, "latency_us"},
         {&s_total_commands_processed, "total_commands_processed"},
+        {&s_key_modified_hooks, "key_modified_hooks"},
+        {&s_notify_flags, "notify_flags"},
+        {&s_config, "config"},
+        {&s_values, "values"},
+        {&s_hash_max_entries, "hash-max-listpack-entries"},
+        {&s_hash_max_value, "hash-max-listpack-value"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         *names[i].slot = PyUnicode_InternFromString(names[i].text);

@@ -6,7 +6,11 @@ built); the bytes written back, the datasets, the counters INFO reports and the
 propagated commands must be identical. Inputs mix hot commands with everything that
 makes the C loop hand a request back: unknown and non-hot commands, arity and type
 errors, MULTI/EXEC, CLIENT REPLY, HELLO 3, blocking pops, inline requests, non-canonical
-and oversized frames, frames cut across reads, lowercase names.
+and oversized frames, frames cut across reads, lowercase names. The commands with a C
+version of their handler (INCR, DECR, HSET: specredis/_hotloop.c "handlers in C") are also
+compared case by case: every reason to leave a request to the Python handler (errors,
+TTLs, listeners of key changes, encoding conversions, escapes), with other clients
+watching, tracking, subscribed to keyspace events or monitoring through the run.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ from hypothesis import strategies as st
 from specredis import server as server_mod
 from specredis.engine.core import Engine
 from specredis.engine.debug import dataset_digest
+from specredis.engine.types.hash import HashValue
+from specredis.protocol.encoder import encode
+from specredis.protocol.replies import NULL_ARRAY, Status
 
 pytestmark = pytest.mark.skipif(server_mod._hot_run is None, reason="specredis._hotloop is not built")
 
@@ -85,7 +92,19 @@ def run(chunks: list[bytes], hot: Any, monkeypatch: pytest.MonkeyPatch) -> dict:
     connection.connection_made(transport)
     # A second client that pushes to lists, to serve a pop blocked by the first.
     other = engine.new_client()
+    # No slow log unless a test asks for one: a loaded machine would log different commands.
+    engine.config.set_from_text(engine, "slowlog-log-slower-than", "-1")
+    # In-process clients that run commands between reads: (name, argv) chunks.
+    side: dict[str, Any] = {}
+    side_replies: list = []
     for chunk in chunks:
+        if isinstance(chunk, tuple):
+            name, argv = chunk
+            if name not in side:
+                side[name] = engine.new_client()
+            reply = engine.execute(side[name], [a.encode() if isinstance(a, str) else a for a in argv])
+            side_replies.append((name, encode(reply, 3)))
+            continue
         if chunk == b"<serve>":
             engine.execute(other, [b"RPUSH", b"blocked", b"x"])
             while resumed:
@@ -111,7 +130,26 @@ def run(chunks: list[bytes], hot: Any, monkeypatch: pytest.MonkeyPatch) -> dict:
                    client.last_command.fullname if client.last_command else None),
         "dirty": engine.dirty,
         "propagated": propagated,
+        "hashes": [{key: _hash_state(value) for key, value in db.data.items() if type(value) is HashValue}
+                   for db in engine.databases],
+        "side": side_replies,
+        "side_sinks": {name: [encode(_without_monitor_time(item), 3) for item in client.sink.delivered]
+                       for name, client in side.items()},
+        "slowlog": [entry[3] for entry in engine.extensions["slowlog"].entries],
     }
+
+
+def _hash_state(value: HashValue) -> tuple:
+    """A hash's representation: its encoding's data, entry order included."""
+    table = value.table
+    return (value.blob, value.count, None if table is None else list(table.items()), value.scan_index is None)
+
+
+def _without_monitor_time(item: Any) -> Any:
+    # MONITOR lines start with the wall-clock time: keep what follows it.
+    if type(item) is Status and b" [" in item.text:
+        return Status(item.text.split(b" ", 1)[1])
+    return item
 
 
 def same(chunks: list[bytes], monkeypatch: pytest.MonkeyPatch) -> dict:
@@ -258,3 +296,119 @@ def test_random_pipelines(monkeypatch: pytest.MonkeyPatch, commands: list, cuts:
         chunks.append(data[i:i + step])
         i += step
     same(chunks, monkeypatch)
+
+
+# -- the handlers with a C version (INCR, DECR, HSET) ---------------------------------------
+
+LLONG_MAX = "9223372036854775807"
+LLONG_MIN = "-9223372036854775808"
+
+INCR_VALUES = ["0", "1", "-1", "41", "-0", "007", "+1", " 1", "1 ", "1.5", "", "abc", "99999999999999999",
+               "999999999999999999", "-999999999999999999", "9999999999999999999", "1000000000000000000",
+               LLONG_MAX, LLONG_MIN, str(2**63 - 2), str(-(2**63) + 1), "12\x003", "\xff"]
+
+
+def _incr_script() -> list[bytes]:
+    script = []
+    for i, value in enumerate(INCR_VALUES):
+        key = f"n{i}"
+        script += [resp("SET", key, value), resp("INCR", key), resp("INCR", key), resp("DECR", key), resp("DECR", key),
+                   resp("DECR", key), resp("GET", key)]
+    script += [resp("INCR", "missing"), resp("DECR", "missing2"), resp("LPUSH", "list", "x"), resp("INCR", "list"),
+               resp("DECR", "list"), resp("HSET", "h", "f", "1"), resp("INCR", "h"), resp("SET", "ttl", "5", "EX", "100"),
+               resp("INCR", "ttl"), resp("TTL", "ttl"), resp("SET", "raw", "1"), resp("APPEND", "raw", "2"),
+               resp("INCR", "raw"), resp("OBJECT", "ENCODING", "raw"), resp("INCR"), resp("INCR", "a", "b"),
+               resp("DECR", "a", "b"), resp("INCR", "n3") * 5 + resp("DECR", "n3") * 7, resp("INCRBY", "n3", "10")]
+    return script
+
+
+def test_incr_decr_c_handler_cases(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Integers of every shape, errors (not an integer, overflow, WRONGTYPE, arity), missing
+    keys, TTLs and raw strings: the C INCR/DECR and the Python handlers agree."""
+    result = same(_incr_script(), monkeypatch)
+    out = result["output"]
+    assert b"-ERR increment or decrement would overflow\r\n" in out
+    assert b"-ERR value is not an integer or out of range\r\n" in out
+    assert b"-WRONGTYPE" in out
+    assert result["counters"]["incr"][1] > 5        # failed calls counted on both paths
+    assert result["propagated"]
+
+
+def _hset_script() -> list[bytes]:
+    script = [resp("CONFIG", "SET", "hash-max-listpack-entries", "4"),
+              resp("CONFIG", "SET", "hash-max-listpack-value", "8"),
+              resp("HSET", "h", "f", "v")]                      # created by the Python handler
+    script += [resp("HSET", "h", "f", "w"), resp("HSET", "h", "g", "1", "f", "22"), resp("HSET", "h", "f", "3", "f", "4"),
+               resp("HSET", "h", "", ""), resp("HGETALL", "h"), resp("OBJECT", "ENCODING", "h"),
+               resp("HSET", "h", "h1", "x"),                    # a fifth entry: converted
+               resp("OBJECT", "ENCODING", "h"), resp("HSET", "h", "f", "new", "z", "1"), resp("HGETALL", "h"),
+               resp("HSCAN", "h", "0", "COUNT", "2"), resp("HSET", "h", "q", "1"), resp("HSCAN", "h", "0"),
+               resp("HLEN", "h")]
+    # Listpack hashes: escapes, the value limit on fields and on values, the entry limit.
+    script += [resp("HSET", "e", "a", "1"), resp("HSET", "e", "x\x00y", "1"), resp("HSET", "e", "b", "\x01\x02"),
+               resp("HSET", "e", "b", "plain"), resp("HGETALL", "e"), resp("HSET", "e", "a", "12345678"),
+               resp("OBJECT", "ENCODING", "e"), resp("HSET", "e", "a", "123456789"), resp("OBJECT", "ENCODING", "e"),
+               resp("HSET", "k", "a", "1"), resp("HSET", "k", "f" * 9, "1"), resp("OBJECT", "ENCODING", "k"),
+               resp("HSET", "m", "a", "1"), resp("HSET", "m", "b", "1", "c", "1", "d", "1"),
+               resp("OBJECT", "ENCODING", "m"), resp("HSET", "m", "a", "2", "b", "2", "c", "2", "d", "2"),
+               resp("HSET", "m", "a", "3", "b", "3", "c", "3", "d", "3", "e", "3"), resp("OBJECT", "ENCODING", "m")]
+    # Errors and the cases the Python handler keeps: arity, wrong type, TTL, a hash grown to
+    # exactly its limit by one command, limits changed between commands.
+    script += [resp("HSET", "h", "f"), resp("HSET", "h", "f", "1", "g"), resp("SET", "s", "1"),
+               resp("HSET", "s", "f", "1"), resp("HSET", "t", "f", "1"), resp("EXPIRE", "t", "100"),
+               resp("HSET", "t", "f", "2", "g", "2"), resp("HGETALL", "t"), resp("TTL", "t"),
+               resp("CONFIG", "SET", "hash-max-listpack-value", "0"), resp("HSET", "z", "a", "1"),
+               resp("HSET", "t", "", ""), resp("OBJECT", "ENCODING", "t"),
+               resp("CONFIG", "SET", "hash-max-listpack-entries", "0"),
+               resp("CONFIG", "SET", "hash-max-listpack-value", "64"), resp("HSET", "y", "a", "1"),
+               resp("OBJECT", "ENCODING", "y"), resp("CONFIG", "SET", "hash-max-listpack-entries", "128"),
+               resp("HSET", "w", "a", "1"), resp("HSET", "w", *[f"f{i}" for i in range(254)]),
+               resp("HLEN", "w"), resp("OBJECT", "ENCODING", "w"), resp("HSET", "w", "f0", "x" * 300)]
+    return script
+
+
+def test_hset_c_handler_cases(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HSET on both encodings, conversions by entry count and by length, escaped bytes,
+    repeated fields, errors: same replies, same listpack bytes, same dict order."""
+    result = same(_hset_script(), monkeypatch)
+    hashes = result["hashes"][0]
+    assert hashes[b"m"][2] is not None and hashes[b"k"][2] is not None     # converted by count, by length
+    assert hashes[b"t"][2] is None and b"\x02\x03" not in hashes[b"t"][0]
+    assert b"-WRONGTYPE" in result["output"]
+    assert b"-ERR wrong number of arguments for 'hset' command\r\n" in result["output"]
+
+
+def test_c_handlers_cut_anywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = b"".join(_incr_script() + _hset_script())
+    rng = random.Random(3)
+    chunks, i = [], 0
+    while i < len(data):
+        n = rng.choice((1, 5, 40, 300, 5000))
+        chunks.append(data[i:i + n])
+        i += n
+    same(chunks, monkeypatch)
+
+
+def test_c_handlers_with_listeners(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Other clients watch, track, monitor and subscribe to keyspace events while INCR, DECR and
+    HSET run: the Python handlers (which the C ones defer to) give them the same view."""
+    setup = [resp("SET", "n", "1"), resp("HSET", "h", "f", "v"), resp("HSET", "big", *[f"f{i}" for i in range(600)])]
+    hot = [resp("INCR", "n"), resp("DECR", "n"), resp("HSET", "h", "f", "w", "g", "1"), resp("HSET", "big", "f1", "x")]
+    chunks: list = [b"".join(setup)]
+    chunks += [("watcher", ["WATCH", "n", "h", "big"]), b"".join(hot), ("watcher", ["MULTI"]),
+               ("watcher", ["GET", "n"]), ("watcher", ["EXEC"])]
+    chunks += [("tracker", ["HELLO", "3"]), ("tracker", ["CLIENT", "TRACKING", "ON"]), ("tracker", ["GET", "n"]),
+               ("tracker", ["HGET", "h", "f"]), b"".join(hot), ("tracker", ["CLIENT", "TRACKING", "OFF"])]
+    chunks += [("subscriber", ["PSUBSCRIBE", "__key*__:*"]), resp("CONFIG", "SET", "notify-keyspace-events", "KEA"),
+               b"".join(hot), resp("CONFIG", "SET", "notify-keyspace-events", "")]
+    chunks += [("monitor", ["MONITOR"]), b"".join(hot), resp("CONFIG", "SET", "slowlog-log-slower-than", "0"),
+               b"".join(hot), resp("SLOWLOG", "LEN"), resp("CONFIG", "SET", "slowlog-log-slower-than", "-1")]
+    chunks += [resp("MULTI") + b"".join(hot) + resp("EXEC"), resp("WATCH", "n") + b"".join(hot) + resp("MULTI") +
+               resp("PING") + resp("EXEC"), b"".join(hot)]
+    result = same(chunks, monkeypatch)
+    sinks = result["side_sinks"]
+    assert any(b"invalidate" in item for item in sinks["tracker"])
+    assert any(b"hset" in item for item in sinks["subscriber"])
+    assert any(b"INCR" in item for item in sinks["monitor"])
+    assert result["side"][3] == ("watcher", encode(NULL_ARRAY, 3))          # EXEC after the watched keys changed
+    assert [b"INCR", b"n"] in result["slowlog"]
