@@ -20,6 +20,7 @@ runs a script (``engine/scripting.py``: atomicity, effects, busy handling).
 from __future__ import annotations
 
 import re
+import time
 from typing import TYPE_CHECKING, Any
 
 import lupa.lua51 as lua51
@@ -55,6 +56,8 @@ RDB_OPCODE_FUNCTION2 = OPCODE_FUNCTION2
 LIBRARY_NAME_ERROR = ("ERR Library names can only contain letters, numbers, or underscores(_) and must be at "
                       "least one character long")
 _VALID_NAME = re.compile(rb"[A-Za-z0-9_]+\Z")
+# How long a library's top-level code may run at load (functions.c LOAD_TIMEOUT_MS).
+LOAD_TIMEOUT_MS = 500
 FLAG_NAMES = tuple(SCRIPT_FLAGS)        # in Redis's order: no-writes, allow-oom, allow-stale, ...
 
 FUNCTION_HELP = (
@@ -182,10 +185,13 @@ class FunctionRegistry:
         library = Library(name, code)
         lua = self.lua
         self._loading = library
+        # The library's top-level code gets LOAD_TIMEOUT_MS, then fails with "FUNCTION LOAD timeout".
+        lua.load_deadline = time.monotonic() + LOAD_TIMEOUT_MS / 1000
         try:
             result = lua.entry[b"load_library"](body, b"@user_function")
         finally:
             self._loading = None
+            lua.load_deadline = None
         if isinstance(result, tuple):
             kind, message = result[0], result[1]
             text = message.decode("utf-8", "surrogateescape") if isinstance(message, bytes) else str(message)
@@ -463,7 +469,7 @@ def function_stats_command(client: Client, argv: list[bytes]) -> Any:
     running: Any = None
     if run is not None:
         running = Map([(b"name", run.name.encode()), (b"command", list(run.command_argv)),
-                       (b"duration_ms", engine.now_ms() - run.start_ms)])
+                       (b"duration_ms", engine.clock() - run.start_ms)])
     reg = registry(engine)
     engines = Map([(b"LUA", Map([(b"libraries_count", len(reg.libraries)),
                                  (b"functions_count", len(reg.functions))]))])

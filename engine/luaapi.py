@@ -32,6 +32,7 @@ are here; running EVAL/FCALL, the script cache and busy-script handling are in
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import TYPE_CHECKING, Any
 
 import lupa.lua51 as lua51
@@ -515,9 +516,12 @@ end
 -- The busy-script hook.
 local py_hook = py.hook
 local function count_hook()
-  if py_hook() then
+  local stop = py_hook()
+  if stop then
+    -- From here on every line fails again, so a pcall in the script cannot swallow it.
     sethook(count_hook, 'l', 0)
-    error({err = 'ERR Script killed by user with SCRIPT KILL...'}, 0)
+    if stop == true then stop = 'ERR Script killed by user with SCRIPT KILL...' end
+    error({err = stop}, 0)
   end
 end
 local function arm_hook()
@@ -722,6 +726,9 @@ class LuaState:
         self._flat_range = self.entry[b"flat_range"]
         self._run = self.entry[b"run"]
         self.hook_callback: Any = None      # set by scripting.py: called by the instruction hook
+        # While a library's top-level code runs (FUNCTION LOAD/RESTORE): when it must be done,
+        # on time.monotonic()'s clock (Redis's LOAD_TIMEOUT_MS).
+        self.load_deadline: float | None = None
 
     # -- compiling and running ------------------------------------------------------------
 
@@ -1088,10 +1095,14 @@ class LuaState:
             return 0, True
         return 1, b"ERR unknown redis API"
 
-    def _hook(self) -> bool:
-        """Every HOOK_INSTRUCTIONS Lua instructions: True when the script must die (SCRIPT KILL)."""
+    def _hook(self) -> bool | bytes:
+        """Every HOOK_INSTRUCTIONS Lua instructions: True when the script must die (SCRIPT KILL),
+        or the error to die with (a library's load code past its time limit)."""
         run = self.run
         if run is None:
+            deadline = self.load_deadline
+            if deadline is not None and time.monotonic() > deadline:
+                return b"ERR FUNCTION LOAD timeout"
             return False
         callback = self.hook_callback
         if callback is not None:
@@ -1100,7 +1111,11 @@ class LuaState:
 
     def _killed(self) -> bool:
         run = self.run
-        return run is not None and run.killed
+        if run is None:
+            # A library's load code past its time: the error handler disarms the hook.
+            deadline = self.load_deadline
+            return deadline is not None and time.monotonic() > deadline
+        return run.killed
 
 
 _OP_CALL, _OP_TAILCALL = 28, 29

@@ -6,6 +6,10 @@ process: FUNCTION LIST replies are compared with their lists sorted.
 
 from __future__ import annotations
 
+import time
+
+import pytest
+
 from specredis.protocol.client import RespError
 
 CASES = [
@@ -131,3 +135,32 @@ def test_dump_and_restore_across_servers(both):
     both.same("FUNCTION", "RESTORE", b"\x01" + ours)
     both.same("FUNCTION", "RESTORE", ours, "BAD")
     assert isinstance(both.ours.call("FUNCTION", "RESTORE", b"x" * 12), RespError)
+
+
+LOAD_TIMEOUT_LIBRARIES = [
+    "#!lua name=lib\nwhile true do end",
+    # The time limit holds even after a function was registered: nothing is installed.
+    "#!lua name=lib\nredis.register_function('f', function() return 1 end)\nwhile true do end",
+    "#!lua name=lib\nlocal i = 0\nrepeat i = i + 1 until false",
+]
+
+
+@pytest.mark.parametrize("code", LOAD_TIMEOUT_LIBRARIES)
+def test_library_load_code_has_a_time_limit(both, code):
+    """FUNCTION LOAD runs a library's top-level code for at most 500 ms (LOAD_TIMEOUT_MS), then
+    fails with Redis's error; the server keeps serving and no library is left behind."""
+    both.reset()
+    started = time.monotonic()
+    both.same("FUNCTION", "LOAD", code)
+    # Both servers ran out their half second (the reference first, then specredis).
+    assert 1.0 <= time.monotonic() - started < 3.0
+    both.same("FUNCTION", "LIST")
+    both.same("PING")
+
+
+def test_library_load_code_within_the_limit_loads(both):
+    both.reset()
+    both.same("FUNCTION", "LOAD", "#!lua name=lib\nlocal n = 0\nfor i = 1, 100000 do n = n + i end\n"
+                                  "redis.register_function('f', function() return n end)")
+    both.same("FCALL", "f", "0")
+    both.same("FUNCTION", "RESTORE", both.ours.call("FUNCTION", "DUMP"), "REPLACE")
