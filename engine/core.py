@@ -298,6 +298,25 @@ class Engine:
     def now_ms(self) -> int:
         return self.clock()
 
+    def fix_time(self) -> bool:
+        """Make :meth:`now_ms` return the time of this call until :meth:`release_time`.
+
+        Redis fixes the time keys expire against for the whole of an outermost command
+        (call()'s fixed_time_expire): a key alive when EXEC starts is alive for every
+        command it runs, however long they take. Returns False (and changes nothing) when
+        the time is already fixed by an outer command; only the caller that got True
+        releases it. An instance attribute shadows the method, so the common path pays
+        nothing. Elapsed-time measurements (busy scripts) read :attr:`clock` instead."""
+        if "now_ms" in self.__dict__:
+            return False
+        fixed = self.clock()
+        self.now_ms = lambda: fixed  # type: ignore[method-assign]
+        return True
+
+    def release_time(self) -> None:
+        """Undo :meth:`fix_time`: :meth:`now_ms` reads the clock again."""
+        self.__dict__.pop("now_ms", None)
+
     def next_client_id(self) -> int:
         self._client_id += 1
         return self._client_id

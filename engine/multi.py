@@ -224,6 +224,9 @@ def exec_command(client: Client, argv: list[bytes]) -> Any:
     if consumers:
         # Collect what the transaction propagates, to send it wrapped in MULTI ... EXEC.
         engine.propagation_consumers = [lambda dbid, ops: propagated.append((dbid, ops))]
+    # Every queued command sees keys expire against one time, EXEC's start (as in Redis):
+    # PEXPIRE k 1 then GET k in one transaction finds k however slowly the queue runs.
+    fixed_here = engine.fix_time()
     try:
         # CLIENT_MULTI stays set while the commands run: blocking commands then answer at
         # once, and keys made ready wake their waiters only once EXEC is over.
@@ -232,6 +235,8 @@ def exec_command(client: Client, argv: list[bytes]) -> Any:
             for cmd, cmd_argv in queue:
                 replies.append(call(client, cmd, cmd_argv))
     finally:
+        if fixed_here:
+            engine.release_time()
         if consumers:
             engine.propagation_consumers = consumers
         discard_transaction(client)

@@ -183,10 +183,15 @@ class Scripting:
         dirty = engine.dirty
         previous = self.current
         self.current = run
+        # Keys expire against the script's start time for all its calls (Redis's
+        # scriptTimeSnapshot); its busy time is measured on the clock itself (on_hook).
+        fixed_here = engine.fix_time()
         try:
             with suspend_serving(engine):
                 return lua.call(run, function, keys, args)
         finally:
+            if fixed_here:
+                engine.release_time()
             self.current = previous
             if run.busy:
                 engine.busy_script = None
@@ -215,7 +220,7 @@ class Scripting:
         """The Lua instruction hook: past busy-reply-threshold, serve other clients."""
         engine = self.engine
         if not run.busy:
-            elapsed = engine.now_ms() - run.start_ms
+            elapsed = engine.clock() - run.start_ms
             if elapsed < engine.config["busy-reply-threshold"]:
                 return
             run.busy = True
