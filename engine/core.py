@@ -37,6 +37,7 @@ from specredis.engine.command import (
     CMD_NO_AUTH,
     CMD_NO_MULTI,
     CMD_PROTECTED,
+    CMD_TOUCHES_ARBITRARY_KEYS,
     CMD_WRITE,
     CommandDef,
 )
@@ -84,6 +85,7 @@ HOT_COMMANDS = frozenset((
     "hset", "hsetnx", "hget", "hmget", "hmset", "hdel", "hlen", "hexists", "hincrby", "hgetall", "hkeys", "hvals",
     "hstrlen",
     "zadd", "zrem", "zscore", "zcard", "zincrby", "zrank", "zrevrank", "zcount",
+    "publish",
 ))
 
 # Above any command duration: no slow-command hook is installed.
@@ -369,14 +371,26 @@ class Engine:
         self._also = []
         self._prevent = False
 
-    def propagate_expired(self, db: Database, key: bytes) -> None:
-        """An expired or evicted key is propagated as DEL (UNLINK with lazyfree)."""
+    def propagate_expired(self, db: Database, key: bytes, lazy: bool = False) -> None:
+        """An expired or evicted key is propagated as DEL (UNLINK with lazyfree).
+
+        ``lazy``: a command met the expired key. Its DEL then joins the command's own effects
+        (Redis's alsoPropagate), so that a write to the key travels as ``MULTI, DEL, write,
+        EXEC`` and several DELs of one read as one transaction (propagatePendingCommands)."""
         if self.propagation_consumers:
             verb = b"UNLINK" if self.config["lazyfree-lazy-expire"] else b"DEL"
+            if lazy:
+                self._also.append((db.id, [verb, key]))
+                return
             for consumer in self.propagation_consumers:
                 consumer(db.id, [[verb, key]])
 
-    def _propagate(self, client: Client, cmd: CommandDef, argv: list[bytes]) -> None:
+    def _propagate(self, client: Client, cmd: CommandDef, argv: list[bytes], changed: bool | None = None) -> None:
+        """Send what the command that just ran propagates: its pending effects, then itself.
+
+        ``changed``: whether the command changed the dataset (its dirty count moved); a
+        command that changed nothing is not propagated itself even when effects are pending
+        (the DEL of a key it found expired). None when the caller does not know: as changed."""
         ops: list[tuple[int, list[bytes]]] = self._also
         if not ops and self._rewritten is None and not self._prevent:
             # The common case (a write propagated as it was sent): nothing to reset or wrap.
@@ -394,8 +408,10 @@ class Engine:
         consumers = self.propagation_consumers
         if ops and consumers:
             # Several effects of one command travel as one transaction (propagatePendingCommands),
-            # unless EXEC or a script is already collecting them into theirs.
-            wrap = len(ops) > 1 and not client.flags & (CLIENT_MULTI | CLIENT_SCRIPT)
+            # unless EXEC or a script is already collecting them into theirs, or the command
+            # touches arbitrary keys (SCAN's expired keys go one by one, as active expiry's).
+            wrap = len(ops) > 1 and not client.flags & (CLIENT_MULTI | CLIENT_SCRIPT) \
+                and not cmd.flags & CMD_TOUCHES_ARBITRARY_KEYS
             if wrap:
                 for consumer in consumers:
                     consumer(ops[0][0], [[b"MULTI"]])
@@ -530,7 +546,7 @@ class Engine:
             # Nothing to send and nothing to reset (the common case without AOF or replicas):
             # skip the call.
             if self.propagation_consumers or self._also or self._rewritten is not None or self._prevent:
-                self._propagate(client, cmd, argv)
+                self._propagate(client, cmd, argv, self.dirty != dirty)
         if elapsed_us >= self.slow_us:
             self.run_slow_hooks(client, cmd, argv, elapsed_us)
         if self.after_command_hooks:

@@ -88,12 +88,19 @@ def _load_hot_loop() -> Any:
 
 _hot_run = _load_hot_loop()
 
+# While a connection runs its requests: the other connections that output was delivered to
+# meanwhile (PUBLISH's messages, keyspace events, invalidations, MONITOR lines), held in
+# their Connection.held until the running connection's batch ends and written then, one
+# write each, as Redis writes its clients' reply buffers once per event loop iteration
+# (beforeSleep) instead of a send() per message.
+_held_connections: list[Connection] | None = None
+
 
 class Connection(asyncio.Protocol):
     """One client connection: the engine's ClientSink."""
 
     __slots__ = ("server", "engine", "transport", "client", "parser", "backlog", "closing", "reading_paused",
-                 "registered", "read_peak", "out", "after_reply_callbacks")
+                 "registered", "read_peak", "out", "after_reply_callbacks", "held")
 
     def __init__(self, server: Server) -> None:
         self.server = server
@@ -109,6 +116,9 @@ class Connection(asyncio.Protocol):
         # out-of-band output for this client joins them, in order (deliver, after_reply).
         self.out: list[bytes] | None = None
         self.after_reply_callbacks: list | None = None
+        # Output delivered while another connection's requests ran, not written yet (see
+        # _held_connections); always written before anything else this connection writes.
+        self.held: list[bytes] | None = None
 
     # -- asyncio.Protocol ---------------------------------------------------------------
 
@@ -202,12 +212,18 @@ class Connection(asyncio.Protocol):
 
     def pump(self) -> None:
         """Execute every complete request, then write all replies in one go."""
+        global _held_connections
+        outermost = _held_connections is None
+        if outermost:
+            _held_connections = []
         out: list[bytes] = []
         self.out = out
         try:
             self._pump(out)
         finally:
             self.out = None
+            if outermost:
+                _write_held()
 
     def _pump(self, out: list[bytes]) -> None:
         parser = self.parser
@@ -327,6 +343,10 @@ class Connection(asyncio.Protocol):
         return True
 
     def _write(self, out: list[bytes]) -> None:
+        held = self.held
+        if held is not None:
+            self.held = None
+            out[:0] = held
         if out and not self.transport.is_closing():
             # What these replies acknowledge reaches the AOF first (and with appendfsync always,
             # the disk), as Redis writes its AOF buffer in beforeSleep before sending replies.
@@ -352,6 +372,17 @@ class Connection(asyncio.Protocol):
         if out is not None:
             # This client's own requests are running: keep the order of its output.
             encode_into(out, reply, self.client.resp)
+            return
+        held = self.held
+        if held is None and _held_connections is not None and self.engine.busy_script is None \
+                and not self.transport.get_write_buffer_size():
+            # Another connection's requests are running: written when they are done. (Not
+            # when this client's output is backed up already: written, and its output limits
+            # checked, at once. Not while a script is busy: busy.py serves clients meanwhile.)
+            self.held = held = []
+            _held_connections.append(self)
+        if held is not None:
+            encode_into(held, reply, self.client.resp)
             return
         self._write([encode(reply, self.client.resp)])
 
@@ -385,6 +416,10 @@ class Connection(asyncio.Protocol):
         if client.flags & CLIENT_BLOCKED:
             return      # blocked again before this callback ran
         self.backlog = None
+        global _held_connections
+        outermost = _held_connections is None
+        if outermost:
+            _held_connections = []
         out: list[bytes] = []
         self.out = out
         try:
@@ -394,6 +429,8 @@ class Connection(asyncio.Protocol):
             self._write(out)
         finally:
             self.out = None
+            if outermost:
+                _write_held()
         if done:
             self.pump()
 
@@ -402,6 +439,8 @@ class Connection(asyncio.Protocol):
             self.client.flags |= CLIENT_CLOSE_AFTER_REPLY
             return
         if not self.closing:
+            if self.held is not None:
+                self._write([])     # output delivered before the close goes out, as before
             self.closing = True
             self.client.flags |= CLIENT_CLOSE_ASAP
             self.transport.close()
@@ -412,17 +451,28 @@ class Connection(asyncio.Protocol):
         """Drop the connection and its unsent output at once (output buffer limits); the engine
         forgets the client when the transport reports the loss."""
         if not self.closing:
+            self.held = None
             self.closing = True
             self.client.flags |= CLIENT_CLOSE_ASAP
             # (A socket accepted while a script was busy has a shim transport without abort.)
             getattr(self.transport, "abort", self.transport.close)()
 
     def output_buffer_size(self) -> int:
-        return self.transport.get_write_buffer_size() if self.transport else 0
+        held = sum(map(len, self.held)) if self.held is not None else 0
+        return held + (self.transport.get_write_buffer_size() if self.transport else 0)
 
     def input_buffer_size(self) -> int:
         """Bytes received and not parsed yet (CLIENT LIST qbuf)."""
         return self.parser.pending_bytes()
+
+
+def _write_held() -> None:
+    """Write the output held for other connections while a connection's requests ran."""
+    global _held_connections
+    held, _held_connections = _held_connections, None
+    for connection in held or ():
+        if connection.held is not None:
+            connection._write([])
 
 
 def _format_addr(addr: Any) -> str:

@@ -61,6 +61,8 @@ TESTS: dict[str, tuple[list[bytes], bytes]] = {
     "spop": ([_resp(b"SADD", b"myset", b"element:__rand_int__")], _resp(b"SPOP", b"myset")),
     "lrange_100": ([_resp(b"LPUSH", b"mylist", _value())] * 600, _resp(b"LRANGE", b"mylist", b"0", b"99")),
     "mset": ([], _resp(b"MSET", *[part for _ in range(10) for part in (b"key:__rand_int__", _value())])),
+    # Not redis-benchmark tests: PUBLISH as `redis-benchmark ... PUBLISH ch msg` sends it.
+    "publish": ([], _resp(b"PUBLISH", b"ch", b"msg")),
 }
 DEFAULT = "set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,lrange_100,mset,ping_inline,ping_mbulk"
 

@@ -279,6 +279,7 @@ COMMANDS = st.sampled_from([
     ("HGETALL", "k{}"), ("DEL", "k{}"), ("EXPIRE", "k{}", "{}"), ("TTL", "k{}"), ("GET",), ("SET", "k{}"),
     ("DBSIZE",), ("INFO", "keyspace"), ("MULTI",), ("EXEC",), ("DISCARD",), ("HELLO", "3"), ("HELLO", "2"),
     ("CLIENT", "REPLY", "SKIP"), ("ZADD", "k{}", "{}", "m"), ("ZSCORE", "k{}", "m"), ("WATCH", "k{}"),
+    ("PUBLISH", "c{}", "m{}"), ("HSET", "k{}", "f{}", "{}", "g", "{}"), ("DECR", "k{}"),
 ])
 
 
@@ -399,6 +400,8 @@ def test_c_handlers_with_listeners(monkeypatch: pytest.MonkeyPatch) -> None:
                ("watcher", ["GET", "n"]), ("watcher", ["EXEC"])]
     chunks += [("tracker", ["HELLO", "3"]), ("tracker", ["CLIENT", "TRACKING", "ON"]), ("tracker", ["GET", "n"]),
                ("tracker", ["HGET", "h", "f"]), b"".join(hot), ("tracker", ["CLIENT", "TRACKING", "OFF"])]
+    chunks += [("subscriber", ["SUBSCRIBE", "ch"]), resp("PUBLISH", "ch", "before") + b"".join(hot) +
+               resp("PUBLISH", "ch", "after") + resp("PUBLISH", "nobody", "x")]
     chunks += [("subscriber", ["PSUBSCRIBE", "__key*__:*"]), resp("CONFIG", "SET", "notify-keyspace-events", "KEA"),
                b"".join(hot), resp("CONFIG", "SET", "notify-keyspace-events", "")]
     chunks += [("monitor", ["MONITOR"]), b"".join(hot), resp("CONFIG", "SET", "slowlog-log-slower-than", "0"),
@@ -409,6 +412,66 @@ def test_c_handlers_with_listeners(monkeypatch: pytest.MonkeyPatch) -> None:
     sinks = result["side_sinks"]
     assert any(b"invalidate" in item for item in sinks["tracker"])
     assert any(b"hset" in item for item in sinks["subscriber"])
+    assert any(b"before" in item for item in sinks["subscriber"])
+    assert [b"PUBLISH", b"ch", b"after"] in [op for _, ops in result["propagated"] for op in ops]
     assert any(b"INCR" in item for item in sinks["monitor"])
     assert result["side"][3] == ("watcher", encode(NULL_ARRAY, 3))          # EXEC after the watched keys changed
     assert [b"INCR", b"n"] in result["slowlog"]
+
+
+# -- output for other connections, held while a connection's requests run ------------------
+
+
+class RecordingTransport(FakeTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        super().write(data)
+        self.writes.append(bytes(data))
+
+
+def _connection(engine: Engine) -> tuple[Any, RecordingTransport]:
+    connection = server_mod.Connection(FakeServer(engine))   # type: ignore[arg-type]
+    transport = RecordingTransport()
+    connection.connection_made(transport)
+    return connection, transport
+
+
+@pytest.mark.parametrize("hot", [HOT, PURE], ids=["hot", "pure"])
+def test_messages_to_other_connections_written_once_per_batch(monkeypatch: pytest.MonkeyPatch, hot: Any) -> None:
+    """PUBLISH's messages (and keyspace events) for a subscriber go out in one write when the
+    publisher's batch is done, in order, before anything else the subscriber is sent."""
+    monkeypatch.setattr(server_mod, "_hot_run", hot)
+    engine = Engine()
+    subscriber, sub_transport = _connection(engine)
+    publisher, pub_transport = _connection(engine)
+    subscriber.data_received(resp("SUBSCRIBE", "ch"))
+    assert len(sub_transport.writes) == 1
+    publisher.data_received(resp("PUBLISH", "ch", "m1") + resp("SET", "k", "v") + resp("PUBLISH", "ch", "m2") +
+                            resp("PUBLISH", "other", "x") + resp("PUBLISH", "ch", "m3"))
+    assert pub_transport.writes == [b":1\r\n+OK\r\n:1\r\n:0\r\n:1\r\n"]
+    message = b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$%d\r\n%s\r\n"
+    assert sub_transport.writes[1:] == [b"".join(message % (len(m), m) for m in (b"m1", b"m2", b"m3"))]
+    assert subscriber.held is None and server_mod._held_connections is None
+    # Held output goes before the subscriber's own replies, and out before a kill closes it.
+    publisher.data_received(resp("PUBLISH", "ch", "m4") + resp("CLIENT", "KILL", "ID", str(subscriber.client.id)) +
+                            resp("PUBLISH", "ch", "m5"))
+    assert sub_transport.writes[2] == message % (2, b"m4") and sub_transport.closed
+    assert pub_transport.writes[-1] == b":1\r\n:1\r\n:0\r\n"
+
+
+@pytest.mark.parametrize("hot", [HOT, PURE], ids=["hot", "pure"])
+def test_held_output_precedes_the_connections_own_replies(monkeypatch: pytest.MonkeyPatch, hot: Any) -> None:
+    """A RESP3 client tracking a key: the invalidation caused by another connection's write,
+    then its own reply, whatever runs first."""
+    monkeypatch.setattr(server_mod, "_hot_run", hot)
+    engine = Engine()
+    tracker, tracker_transport = _connection(engine)
+    writer, _ = _connection(engine)
+    tracker.data_received(resp("HELLO", "3") + resp("CLIENT", "TRACKING", "ON") + resp("GET", "k"))
+    before = len(tracker_transport.data)
+    writer.data_received(resp("SET", "k", "1") + resp("INCR", "k"))
+    tracker.data_received(resp("GET", "k"))
+    assert bytes(tracker_transport.data[before:]) == b">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n$1\r\n2\r\n"
