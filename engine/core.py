@@ -400,7 +400,7 @@ class Engine:
                     consumer(dbid, [argv])
             return
         # Redis's order: what the command asked for while it ran, then the command itself.
-        if not self._prevent and cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE):
+        if not self._prevent and changed is not False and cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE):
             ops.append((client.db.id, self._rewritten if self._rewritten is not None else argv))
         self._rewritten = None
         self._also = []

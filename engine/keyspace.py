@@ -92,16 +92,17 @@ class Database:
             # CLIENT PAUSE: the key reads as missing but is only deleted once the pause ends
             # (expireIfNeeded with checkClientPauseTimeoutAndReturnIfPaused, verified on 7.0.15).
             return True
-        self.expire_key(key)
+        self.expire_key(key, lazy=True)
         return True
 
-    def expire_key(self, key: bytes) -> None:
-        """Remove an expired key with all the effects Redis has for it."""
+    def expire_key(self, key: bytes, lazy: bool = False) -> None:
+        """Remove an expired key with all the effects Redis has for it (``lazy``: a command
+        met it, and its DEL joins that command's propagation)."""
         engine = self.engine
         self.data.pop(key, None)
         self.expires.pop(key, None)
         engine.stats.expired_keys += 1
-        engine.propagate_expired(self, key)
+        engine.propagate_expired(self, key, lazy)
         engine.notify(engine.NOTIFY_EXPIRED, "expired", key, self.id)
         self.signal_modified(key)
 

@@ -230,9 +230,35 @@ def test_aof_records_writes_as_redis(sequence: str) -> None:
     assert aof_of(start_specredis, lines) == aof_of(start_reference, lines)
 
 
-@pytest.mark.xfail(strict=True, reason="Redis 7.0.15 wraps the DEL of a key that expired during a write command "
-                                       "and the command in MULTI/EXEC; specredis propagates the DEL on its own "
-                                       "first (same data after loading)")
-def test_lazy_expiry_inside_a_write_is_wrapped_as_redis() -> None:
-    lines = ["DEBUG SET-ACTIVE-EXPIRE 0", "SET k 5 PX 1", "DEBUG SLEEP 0.05", "INCR k"]
-    assert aof_of(start_specredis, lines) == aof_of(start_reference, lines)
+# A key found expired by a command: its DEL joins the command's propagation (MULTI, DEL, the
+# write, EXEC); a read that finds several expired keys propagates their DELs as one transaction;
+# a command that changes nothing propagates only the DEL; SCAN's DELs go one by one.
+LAZY_EXPIRY = {
+    "write": ["SET k 5 PX 1", "DEBUG SLEEP 0.05", "INCR k"],
+    "write-with-ttl": ["SET k 5 PX 1", "DEBUG SLEEP 0.05", "SET k v EX 100"],
+    "write-changing-nothing": ["SET k 5 PX 1", "DEBUG SLEEP 0.05", "EXPIRE k 100"],
+    "read": ["SET k 5 PX 1", "DEBUG SLEEP 0.05", "GET k", "SET z 1"],
+    "read-of-two": ["SET k 5 PX 1", "SET j 5 PX 1", "DEBUG SLEEP 0.05", "MGET k j"],
+    "delete-after-a-delete": ["SET a 1", "SET k 5 PX 1", "DEBUG SLEEP 0.05", "DEL a k"],
+    "delete-of-two-expired": ["SET k 5 PX 1", "SET j 5 PX 1", "DEBUG SLEEP 0.05", "DEL k j q"],
+    "in-multi": ["SET k 5 PX 1", "SET j 1 PX 1", "DEBUG SLEEP 0.05", "MULTI", "INCR k", "GET j", "SET x 1", "EXEC"],
+    "read-in-multi": ["SET k 5 PX 1", "DEBUG SLEEP 0.05", "MULTI", "GET k", "EXEC"],
+    "in-script": ["SET k 5 PX 1", "DEBUG SLEEP 0.05", "EVAL \"redis.call('incr','k') return 1\" 0"],
+    "read-in-script": ["SET k 5 PX 1", "DEBUG SLEEP 0.05", "EVAL \"return redis.call('get','k')\" 0"],
+    "other-db": ["SELECT 2", "SET k 5 PX 1", "DEBUG SLEEP 0.05", "SELECT 0", "SET a 1", "SELECT 2", "INCR k"],
+    "scan": ["SET k 5 PX 1", "DEBUG SLEEP 0.05", "SCAN 0"],
+}
+
+
+@pytest.mark.parametrize("path", ["hot-loop", "pure-python"])
+def test_lazy_expiry_inside_a_command_is_propagated_as_redis(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every case in one AOF per server (a FLUSHALL between cases), through the C hot loop
+    and through the pure-Python path (both decide whether the command itself propagates)."""
+    if path == "pure-python":
+        monkeypatch.setenv("SPECREDIS_PURE_PYTHON", "1")
+    lines = ["DEBUG SET-ACTIVE-EXPIRE 0"]
+    for case in sorted(LAZY_EXPIRY):
+        lines += ["SELECT 0", "FLUSHALL", f"SET case {case}", *LAZY_EXPIRY[case]]
+    expected = aof_of(start_reference, lines)
+    assert len(expected) > 60
+    assert aof_of(start_specredis, lines) == expected
