@@ -246,11 +246,15 @@ def debug_object(client: Client, key: bytes) -> Status:
     else:
         measure = getattr(value, "serialized_length", None)
         serialized, extra = (measure() if measure is not None else 0), ""
-    # Access times are not kept per key (see engine/objects.py): never idle.
-    lru = (engine.now_ms() // 1000) & LRU_CLOCK_MAX
+    # The access clock, while engine/eviction.py keeps them (LRU/LFU policies); else never idle.
+    lru_field = engine.extensions.get("object_lru_field")
+    if lru_field is not None:
+        lru, idle = lru_field(db, key)
+    else:
+        lru, idle = (engine.now_ms() // 1000) & LRU_CLOCK_MAX, 0
     return Status(f"Value at:{id(value):#x} refcount:{object_refcount(engine, value)} "
                   f"encoding:{object_encoding(value)} serializedlength:{serialized} lru:{lru} "
-                  f"lru_seconds_idle:0{extra}")
+                  f"lru_seconds_idle:{idle}{extra}")
 
 
 # -- DEBUG PROTOCOL --------------------------------------------------------------------------

@@ -135,7 +135,8 @@ def restore_command(client: Client, argv: list[bytes]) -> Any:
             # Propagate the TTL as an absolute time, as Redis does.
             engine.rewrite_command([*argv[:2], b"%d" % ttl, *argv[3:], b"ABSTTL"])
     access = engine.extensions.get("object_set_access")
-    if access is not None and (idle >= 0 or freq >= 0):
+    if access is not None:
+        # A new object's clock, or IDLETIME/FREQ (objectSetLRUOrLFU); -1 means not given.
         access(db, key, idle, freq)
     db.signal_modified(key)
     engine.notify(NOTIFY_GENERIC, "restore", key, db.id)

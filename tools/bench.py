@@ -10,12 +10,14 @@ COMMAND INFO answers null for it).
 
 Memory (``--memory``): loads N small string keys (and N 10-field hashes when HSET
 is served) into both servers and reports bytes per key from the growth of
-``used_memory`` in INFO memory. specredis reports its process RSS as
-``used_memory`` (Python cannot attribute allocations to the dataset without
-tracemalloc's large overhead), so its number is the RSS growth per key: honest,
-including the interpreter's per-object overheads.
+``used_memory`` in INFO memory for Redis, and of ``used_memory_rss`` for specredis
+(whose ``used_memory`` is an estimate: engine/memory.py): the RSS growth per key,
+honest, including the interpreter's per-object overheads. ``--policy``/``--maxmemory``
+set those parameters on both servers first (a large maxmemory turns on specredis's
+per-key accounting, an LRU/LFU policy its access clocks).
 
     python tools/bench.py [--quick] [-n N] [--repeat K] [--tests set,get] [--memory [--keys N]]
+                           [--policy allkeys-lru] [--maxmemory 50gb]
 """
 
 from __future__ import annotations
@@ -176,6 +178,11 @@ def throughput(args: argparse.Namespace) -> int:
         print(f"unknown tests: {', '.join(unknown)}", file=sys.stderr)
         return 2
     redis, ours = start("redis"), start("specredis")
+    for server in (redis, ours):
+        if args.policy:
+            command(server.port, "CONFIG", "SET", "maxmemory-policy", args.policy)
+        if args.maxmemory:
+            command(server.port, "CONFIG", "SET", "maxmemory", args.maxmemory)
     rates: dict[str, dict[str, float]] = {"redis": {}, "specredis": {}}
     cpu: dict[str, dict[str, float]] = {"redis": {}, "specredis": {}}
     try:
@@ -250,11 +257,11 @@ def _fmt(value: float | None) -> str:
     return f"{value:,.0f}" if value else "-"
 
 
-def _used_memory(port: int) -> int:
+def _used_memory(port: int, field: str = "used_memory") -> int:
     for line in command(port, "INFO", "memory").splitlines():
-        if line.startswith("used_memory:"):
+        if line.startswith(field + ":"):
             return int(line.split(":", 1)[1])
-    raise RuntimeError("no used_memory in INFO memory")
+    raise RuntimeError(f"no {field} in INFO memory")
 
 
 def _load(port: int, lines: list[bytes]) -> None:
@@ -289,16 +296,21 @@ def memory(args: argparse.Namespace) -> int:
                 if needs[name] not in served_commands(server.port, {needs[name]}):
                     results.append(None)
                     continue
-                before = _used_memory(server.port)
+                if args.policy:
+                    command(server.port, "CONFIG", "SET", "maxmemory-policy", args.policy)
+                if args.maxmemory:
+                    command(server.port, "CONFIG", "SET", "maxmemory", args.maxmemory)
+                field = "used_memory_rss" if which == "specredis" else "used_memory"
+                before = _used_memory(server.port, field)
                 _load(server.port, lines)
                 time.sleep(0.2)
-                results.append((_used_memory(server.port) - before) / keys)
+                results.append((_used_memory(server.port, field) - before) / keys)
             finally:
                 server.stop()
         ref, mine = results
         ratio = f"{mine / ref:.2f}" if ref and mine else "-"
         print(f"{name:<20}{_fmt(ref):>14}{_fmt(mine) if mine is not None else 'not served':>18}{ratio:>9}")
-    print("specredis used_memory is its process RSS: the growth includes every Python object overhead.")
+    print("specredis: growth of used_memory_rss (every Python object overhead included).")
     return 0
 
 
@@ -314,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the benchmarks this many times, alternating servers; keep the best")
     parser.add_argument("--memory", action="store_true", help="bytes per key instead of throughput")
     parser.add_argument("--keys", type=int, default=1_000_000, help="keys loaded by --memory")
+    parser.add_argument("--policy", default="", help="maxmemory-policy to set on both servers first")
+    parser.add_argument("--maxmemory", default="", help="maxmemory to set on both servers first (e.g. 50gb)")
     args = parser.parse_args(argv)
     for tool in ("redis-server", "redis-benchmark", "redis-cli"):
         if shutil.which(tool) is None:

@@ -400,7 +400,9 @@ class Persistence:
             if process_events is not None:
                 process_events(caller)
 
-        sink = EngineSink(engine, self)
+        # engine/eviction.py supplies a sink that applies IDLE/FREQ while it keeps access clocks.
+        sink_factory = engine.extensions.get("rdb_load_sink")
+        sink = sink_factory(engine, self) if sink_factory is not None else EngineSink(engine, self)
         sanitize = config.values["sanitize-dump-payload"] == "yes"
         loader = RdbLoader(data, sink, config=config, deep=sanitize, now_ms=engine.now_ms(),
                            expire_keys=(not engine.is_replica) if expire_keys is None else expire_keys,

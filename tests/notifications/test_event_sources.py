@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from pubsub.wire import Lockstep, Side
 
 
@@ -60,7 +59,6 @@ def test_commands_that_reply_before_notifying(lockstep: Lockstep) -> None:
     lockstep.step("sub", ("SET", "own", "1"), ("GETDEL", "own"), ("RPUSH", "l", "a"), ("LPOP", "l"))
 
 
-@pytest.mark.xfail(strict=True, reason="specredis has no maxmemory eviction yet: no key is evicted")
 def test_evicted_keys_are_notified_and_invalidated(specredis, reference) -> None:
     for server in (reference, specredis):
         conn, sub, tracker = server.client(), server.client(), server.client(protocol=3)
