@@ -377,6 +377,10 @@ def _stream_node(master: int, elements: list[bytes | int], lp_size: int) -> Any:
             ms_column.append((master_ms + ms_diff) % _U64)
             seq_column.append((master_seq + seq_diff) % _U64)
             if flags & STREAM_ITEM_FLAG_DELETED:
+                # Kept to be written back as it was read (see StreamNode.dead).
+                if node.dead is None:
+                    node.dead = {}
+                node.dead[len(items)] = item
                 items.append(None)
                 seen_deleted += 1
             else:

@@ -249,8 +249,8 @@ def stream_node_listpack(node: Any) -> bytes:
     the master entry (count, deleted, master fields, 0), then per entry its flags, ID deltas
     to the master ID, its fields unless they are the master fields, values, and lp-count.
 
-    Deleted entries keep their place as DELETED|SAMEFIELDS entries with empty values (their
-    content is not kept here, and no reader ever looks at it)."""
+    Deleted entries keep their place and content with the DELETED flag, as Redis leaves them
+    in the listpack until the node goes (their content is in ``node.dead``)."""
     fields = node.fields
     nfields = len(fields)
     encode = lp_encode_element
@@ -260,21 +260,26 @@ def stream_node_listpack(node: Any) -> bytes:
     master_ms, master_seq = node.master >> 64, node.master & (_U64 - 1)
     same_count = lp_encode_int(nfields + 3)
     empty = encode(b"")
-    for ms, seq, item in zip(node.ms, node.seq, node.items, strict=True):
+    dead = node.dead or {}
+    for index, (ms, seq, item) in enumerate(zip(node.ms, node.seq, node.items, strict=True)):
+        flags = 0
+        if item is None:
+            item = dead.get(index)
+            flags = STREAM_ITEM_FLAG_DELETED
         kind = type(item)
         if kind is bytes:
-            elements.append(lp_encode_int(STREAM_ITEM_FLAG_SAMEFIELDS))
+            elements.append(lp_encode_int(flags | STREAM_ITEM_FLAG_SAMEFIELDS))
             elements.append(lp_encode_int(_int64(ms - master_ms)))
             elements.append(lp_encode_int(_int64(seq - master_seq)))
             elements.append(encode(item))
             elements.append(same_count)
         elif kind is tuple:
-            elements.append(lp_encode_int(STREAM_ITEM_FLAG_SAMEFIELDS))
+            elements.append(lp_encode_int(flags | STREAM_ITEM_FLAG_SAMEFIELDS))
             elements.append(lp_encode_int(_int64(ms - master_ms)))
             elements.append(lp_encode_int(_int64(seq - master_seq)))
             elements.extend(encode(v) for v in item)
             elements.append(same_count)
-        elif item is None:
+        elif item is None:      # a tombstone whose content was not kept: empty values
             elements.append(lp_encode_int(STREAM_ITEM_FLAG_DELETED | STREAM_ITEM_FLAG_SAMEFIELDS))
             elements.append(lp_encode_int(_int64(ms - master_ms)))
             elements.append(lp_encode_int(_int64(seq - master_seq)))
@@ -282,7 +287,7 @@ def stream_node_listpack(node: Any) -> bytes:
             elements.append(same_count)
         else:
             pairs = len(item) >> 1
-            elements.append(lp_encode_int(STREAM_ITEM_FLAG_NONE))
+            elements.append(lp_encode_int(flags | STREAM_ITEM_FLAG_NONE))
             elements.append(lp_encode_int(_int64(ms - master_ms)))
             elements.append(lp_encode_int(_int64(seq - master_seq)))
             elements.append(lp_encode_int(pairs))

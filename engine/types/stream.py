@@ -20,7 +20,9 @@ the node count (``radix-tree-keys``) and the radix tree's own node count
   (the fields of the node's first entry -- the common case) keeps only its values,
   like Redis's SAMEFIELDS flag: a bare ``bytes`` for one field, a tuple for more.
   Other entries keep a list ``[field, value, ...]``. A deleted entry is a ``None``
-  tombstone until its whole node goes, as in Redis.
+  tombstone until its whole node goes, as in Redis; its content moves to the node's
+  ``dead`` dict (index -> content), because Redis only flags a deleted entry in its
+  listpack and DUMP and RDB files carry it with its fields and values.
 * The node's listpack size in bytes is tracked with Redis's element encodings
   (integers stored compactly, string lengths, back-lengths), so new nodes start
   exactly where Redis starts them.
@@ -146,7 +148,7 @@ def _delta(a: int, b: int) -> int:
 class StreamNode:
     """One listpack node: the entries added while it was the last node, up to its limits."""
 
-    __slots__ = ("master", "fields", "ms", "seq", "items", "live", "deleted", "body")
+    __slots__ = ("master", "fields", "ms", "seq", "items", "live", "deleted", "body", "dead")
 
     def __init__(self, master: int, fields: tuple[bytes, ...]) -> None:
         self.master = master                # the ID of its first entry: the node's key
@@ -159,6 +161,9 @@ class StreamNode:
         self.items: list[Any] | tuple = []
         self.live = 0                       # entries not deleted (the listpack's "count")
         self.deleted = 0                    # tombstones (the listpack's "deleted")
+        # The content of each tombstone (index -> content as in ``items``), None while there
+        # is none: kept only to serialize the node as Redis's listpack still holds it.
+        self.dead: dict[int, Any] | None = None
         # Listpack bytes besides the two counters: header, master entry, entries.
         self.body = _LP_EMPTY + _int_element_size(len(fields)) + sum(map(_string_element_size, fields)) + 2
 
@@ -209,8 +214,11 @@ class StreamNode:
         return item
 
     def forget(self, index: int) -> None:
-        """Make entry ``index`` a tombstone."""
+        """Make entry ``index`` a tombstone (its content goes to ``dead``)."""
         items = self.items
+        if self.dead is None:
+            self.dead = {}
+        self.dead[index] = items[index]
         if type(items) is tuple:
             self.items = items[:index] + (None,) + items[index + 1:]
         else:
@@ -223,6 +231,7 @@ class StreamNode:
         node.ms, node.seq = array("Q", self.ms), array("Q", self.seq)
         node.items = self.items if type(self.items) is tuple else list(self.items)
         node.live, node.deleted, node.body = self.live, self.deleted, self.body
+        node.dead = dict(self.dead) if self.dead is not None else None
         return node
 
 
@@ -573,6 +582,9 @@ class StreamValue:
             # Mark entries of this node deleted, in order, until the condition holds.
             removed_here = 0
             items = list(node.items)
+            if node.dead is None:
+                node.dead = {}
+            dead = node.dead
             for i in range(len(items)):
                 if maxlen is not None:
                     if self.length <= maxlen:
@@ -580,6 +592,7 @@ class StreamValue:
                 elif node.id_at(i) >= minid:
                     break
                 if items[i] is not None:
+                    dead[i] = items[i]
                     items[i] = None
                     removed_here += 1
                     self.length -= 1

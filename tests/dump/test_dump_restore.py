@@ -75,8 +75,10 @@ def test_payloads_are_byte_identical_where_the_encoding_fixes_the_order(servers)
     try:
         for key in _keys(theirs):
             encoding = theirs.object("encoding", key)
-            if theirs.type(key) == b"stream" or encoding in (b"hashtable", b"skiplist"):
-                continue        # hash-table order, and deleted stream entries' content, differ
+            if encoding in (b"hashtable", b"skiplist"):
+                continue        # hash-table order differs
+            if theirs.type(key) == b"stream" and any(group["pending"] for group in theirs.xinfo_groups(key)):
+                continue        # pending entries carry their delivery times
             assert ours.dump(key) == theirs.dump(key), (key, encoding)
             compared += 1
     finally:
