@@ -2,8 +2,11 @@
 reference Redis and to specredis, and everything each connection receives, compared.
 
 Out-of-band output (Pub/Sub messages, keyspace notifications, tracking invalidations)
-has no request to wait for, so a :class:`Lockstep` step reads the reference's
-connections until they have been quiet for a moment, then reads from specredis exactly
+has no request to wait for, so a :class:`Lockstep` step first makes sure the reference
+has executed the step (a PING on a barrier connection of its own is answered only after
+the commands sent before it: on a loaded machine the reference may take longer than any
+quiet period to start), then reads the reference's connections until they have been
+quiet for a moment, then reads from specredis exactly
 as many frames per connection (waiting as long as it takes), then checks specredis sent
 nothing more. Frames are typed (:mod:`specredis.protocol.client`): RESP3 pushes, maps,
 sets, nulls and RESP2 arrays stay distinct, so the comparison is exact.
@@ -21,6 +24,7 @@ import pytest
 from specredis.protocol.client import ConnectionClosed, RespClient, encode_command
 
 QUIET_S = 0.06          # the reference is done when it has been silent this long
+BARRIER_S = 5.0         # how long the barrier PING may take (CLIENT PAUSE would hold it)
 OURS_TIMEOUT_S = 10.0   # how long specredis may take to send what the reference sent
 CLOSED = "<closed>"
 
@@ -136,10 +140,43 @@ class Side:
             conn.close()
 
 
+class Barrier:
+    """A connection of the harness's own, opened on both servers before the scene's (so client
+    ids and counts stay alike), whose PING returns only after the server has run every
+    command sent to it earlier: the reference finished the step, whatever the machine load."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.conn: RespClient | None = None
+        self.unanswered = 0
+        self.connect()
+
+    def connect(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+        self.conn = RespClient(self.server.host, self.server.port, timeout=BARRIER_S)
+        self.unanswered = 0
+
+    def wait(self) -> None:
+        """Send a PING and read every PONG still owed (a paused server may not answer: then go on)."""
+        assert self.conn is not None
+        try:
+            self.conn.sock.sendall(encode_command(["PING"]))
+            self.unanswered += 1
+            while self.unanswered:
+                self.conn.read_reply()
+                self.unanswered -= 1
+        except TimeoutError:
+            pass
+        except (ConnectionClosed, OSError):
+            self.connect()      # killed by the scene (CLIENT KILL): a new one for next time
+
+
 class Lockstep:
     """Named connections to both servers, driven together."""
 
     def __init__(self, reference: Any, specredis: Any) -> None:
+        self.barriers = (Barrier(reference), Barrier(specredis))
         self.ref = Side(reference)
         self.ours = Side(specredis)
         self.transcript: list[tuple[str, Any]] = []
@@ -161,6 +198,8 @@ class Lockstep:
 
     def settle(self, normalize: Callable[[Side, str, list], list] | None = None, quiet: float = QUIET_S,
                label: str = "settle") -> dict[str, list]:
+        for barrier in self.barriers:     # both: the servers see the same commands
+            barrier.wait()
         expected = self.ref.drain_until_quiet(quiet)
         actual: dict[str, list] = {}
         for name, frames in expected.items():
@@ -182,6 +221,9 @@ class Lockstep:
     def close(self) -> None:
         self.ref.close()
         self.ours.close()
+        for barrier in self.barriers:
+            if barrier.conn is not None:
+                barrier.conn.close()
 
 
 def quietly_read(conn: RespClient, quiet: float = QUIET_S) -> list:
