@@ -16,66 +16,11 @@ import tempfile
 import time
 
 import pytest
-from aof_helpers import manifest_files, rewrite_done, wait_until
+from aof_helpers import aof_writes, manifest_files, rewrite_done, stream_groups, wait_until
 from rdb_dataset import digest, populate
 from servers import start_reference, start_specredis
 
 STARTERS = {"specredis": start_specredis, "reference": start_reference}
-
-
-def aof_writes(client) -> None:
-    """Writes whose AOF form is not the command itself, or that only an AOF records."""
-    client.execute_command("SELECT", 3)
-    client.set("t:ex", "v", ex=1000)
-    client.set("t:keepttl", "v", px=5_000_000)
-    client.set("t:keepttl", "w", keepttl=True)
-    client.incrbyfloat("t:float", "1.5")
-    client.incrbyfloat("t:float", "2.25e2")
-    client.sadd("t:set", *range(20))
-    client.spop("t:set", 3)
-    client.spop("t:set")
-    client.rpush("t:list", *"abcdef")
-    client.blpop(["t:list"], timeout=1)
-    client.execute_command("BLMOVE", "t:list", "t:list2", "LEFT", "RIGHT", 1)
-    client.zadd("t:z", {"a": 1, "b": 2, "c": 3})
-    client.bzpopmin(["t:z"], timeout=1)
-    client.hincrbyfloat("t:h", "f", "0.5")
-    pipe = client.pipeline(transaction=True)
-    pipe.incr("t:counter")
-    pipe.lpush("t:list3", "x", "y")
-    pipe.expire("t:list3", 3000)
-    pipe.execute()
-    client.eval("redis.call('set', KEYS[1], ARGV[1]); redis.call('incrby', KEYS[2], 7)", 2, "t:script", "t:n", "v")
-    client.execute_command("FUNCTION", "LOAD", "#!lua name=aoflib\n"
-                           "redis.register_function('aofset', function(keys, args) return redis.call('set', keys[1], "
-                           "args[1]) end)")
-    client.execute_command("FCALL", "aofset", 1, "t:fcall", "v")
-    client.execute_command("XADD", "t:s", "1-1", "f", "v")
-    client.execute_command("XADD", "t:s", "2-1", "f", "w")
-    client.execute_command("XGROUP", "CREATE", "t:s", "g", "0")
-    client.execute_command("XREADGROUP", "GROUP", "g", "c1", "STREAMS", "t:s", ">")
-    client.execute_command("XAUTOCLAIM", "t:s", "g", "c2", "0", "0")
-    client.execute_command("SETBIT", "t:bits", 100, 1)
-    client.execute_command("PFADD", "t:hll", *[f"e{i}" for i in range(50)])
-    client.execute_command("GEOADD", "t:geo", 13.361389, 38.115556, "Palermo")
-    client.execute_command("SELECT", 0)
-
-
-def stream_groups(client) -> list:
-    """XINFO GROUPS and pending summaries of every stream in databases 0, 1, 3 and 9."""
-    out = []
-    for db in (0, 1, 3, 9):
-        client.execute_command("SELECT", db)
-        for key in sorted(client.keys("*")):
-            if client.type(key) != b"stream":
-                continue
-            groups = client.execute_command("XINFO", "GROUPS", key)
-            out.append((db, key, groups))
-            for group in groups:
-                name = group[1] if isinstance(group, list) else group[b"name"]
-                out.append((db, key, name, client.execute_command("XPENDING", key, name)))
-    client.execute_command("SELECT", 0)
-    return out
 
 
 def build_aof(start, preamble: str, timestamps: str) -> tuple[str, bytes, list, list]:
