@@ -16,6 +16,9 @@ from specredis.protocol.client import Status
 from specredis.protocol.parser import split_args
 
 END_MARK = b"__end_of_sequence__"
+# Published first: the replica's feed and its subscriber count from this mark (the replica
+# may still be applying what an earlier test sent); the subscriber reads up to END_MARK.
+START_MARK = b"__start_of_sequence__"
 
 COMMANDS = [
     ["CONFIG", "SET", "notify-keyspace-events", "KEA"],
@@ -50,28 +53,37 @@ def reference_stream(master: ServerProcess, replica: ServerProcess) -> tuple[lis
     assert monitor.call("MONITOR") == Status("OK")
     conn = master.client()
     try:
+        conn.call("PUBLISH", START_MARK, "1")
         for command in COMMANDS:
             conn.call(*command)
         conn.call("SET", END_MARK, "1")
-        ops = []
+        conn.call("PUBLISH", END_MARK, "1")
+        ops: list | None = None
         while True:
             line = monitor.read_reply()
             text = line.text.encode("latin-1") if isinstance(line, Status) else line
             head, _, rest = text.partition(b"] ")
             dbid = int(head.split(b"[", 1)[1].split()[0])
             argv = split_args(rest)
-            if argv[:2] == [b"SET", END_MARK]:
+            if argv[:2] == [b"PUBLISH", START_MARK]:
+                ops = []
+            elif argv[:2] == [b"SET", END_MARK]:
                 break
-            if argv[0].upper() in (b"SELECT", b"PING", b"REPLCONF"):
-                continue
-            ops.append((dbid, argv))
-        messages = []
-        listener.sock.settimeout(0.3)
-        try:
-            while True:
-                messages.append(tuple(listener.read_reply()[2:]))
-        except TimeoutError:
-            pass
+            elif ops is not None and argv[0].upper() not in (b"SELECT", b"PING", b"REPLCONF"):
+                ops.append((dbid, argv))
+        assert ops is not None, "the end mark came before the start mark"
+        # The subscriber's messages between the marks (no read timeout: the end mark says
+        # when everything the sequence published has arrived).
+        messages: list | None = None
+        while True:
+            channel_and_data = tuple(listener.read_reply()[2:])
+            if channel_and_data[:1] == (START_MARK,):
+                messages = []
+            elif channel_and_data[:1] == (END_MARK,):
+                break
+            elif messages is not None:
+                messages.append(channel_and_data)
+        assert messages is not None
         return ops, messages
     finally:
         conn.call("FLUSHALL")

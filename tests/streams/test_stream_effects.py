@@ -108,15 +108,21 @@ def reference_propagation(master: ServerProcess, replica: ServerProcess, command
         master_conn.call("FLUSHALL")
         monitor.send("MONITOR")
         monitor.read_reply()
+        # The replica may still be applying what the master sent before MONITOR was on (an
+        # earlier sequence, the FLUSHALL): the feed counts from this mark, which touches no key.
+        master_conn.call("PUBLISH", "start-of-sequence", "1")
         for command in commands:
             master_conn.call(*command)
         master_conn.call("SET", "end-of-sequence", "1")
-        seen = []
+        seen: list | None = None
         while True:
             argv = monitor_argv(monitor.read_reply().text)
-            if argv[:2] == ["SET", "end-of-sequence"]:
+            if argv[:2] == ["PUBLISH", "start-of-sequence"]:
+                seen = []
+            elif argv[:2] == ["SET", "end-of-sequence"]:
+                assert seen is not None, "the end mark came before the start mark"
                 return seen
-            if argv[0].upper() not in ("SELECT", "PING", "MULTI", "EXEC", "FLUSHALL"):
+            elif seen is not None and argv[0].upper() not in ("SELECT", "PING", "MULTI", "EXEC", "FLUSHALL"):
                 seen.append(argv)
     finally:
         master_conn.close()
