@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 from specredis.engine.client import CLIENT_MASTER, CLIENT_MULTI, Client
 from specredis.engine.command import CMD_DENYOOM, CMD_MOVABLE_KEYS, CommandDef
 from specredis.engine.errors import OOM, RedisError
-from specredis.engine.memory import accounting, sample_keys
+from specredis.engine.memory import STARTUP_BYTES, accounting, sample_keys
 from specredis.engine.settings import on_change
 
 if TYPE_CHECKING:
@@ -59,6 +59,7 @@ LFU_INIT_VAL = 5
 EVPOOL_SIZE = 16
 ULLONG_MAX = (1 << 64) - 1
 EVICT_OK, EVICT_RUNNING, EVICT_FAIL = 0, 1, 2
+GATE_MARGIN_BYTES = 4 * 1024 * 1024
 
 # Commands whose key lookups do not update the access clock (LOOKUP_NOTOUCH in Redis, or no
 # lookup at all), and those whose keys are touched by what they run (scripts) or set by
@@ -124,6 +125,8 @@ class Eviction:
         self.clocks: list[dict[bytes, int]] | None = None
         self.lru_clock = 0                  # server.lruclock: refreshed by the cron
         self.lfu_minutes = 0                # LFUGetTimeInMinutes, refreshed with it
+        self.lfu_log_factor = 10            # the lfu-* parameters (kept in step by reconfigure)
+        self.lfu_decay_time = 1
         self.start_clock = 0                # the clock of keys that have no entry
         self.wrapped: dict[str, tuple[Callable, Any]] = {}     # fullname -> (handler, hot_handler)
         self.pool: list[tuple[int, int, bytes]] = []     # (score, dbid, key), best last
@@ -140,6 +143,8 @@ class Eviction:
         """Follow maxmemory and maxmemory-policy: clocks, accounting, the gate."""
         engine = self.engine
         config = engine.config
+        self.lfu_log_factor = config["lfu-log-factor"]
+        self.lfu_decay_time = config["lfu-decay-time"]
         policy = config["maxmemory-policy"]
         lru, lfu = policy.endswith("-lru"), policy.endswith("-lfu")
         if (lru, lfu) != (self.lru, self.lfu):
@@ -150,24 +155,47 @@ class Eviction:
         self.policy = policy
         self.volatile = policy.startswith("volatile-")
         self.pool = []
-        self.maxmemory = config["maxmemory"]
-        if self.maxmemory:
-            self.memory.start_tracking()
-            if not self.gate_installed:
-                engine.extensions.setdefault("gates", []).insert(0, self.oom_gate)
-                self.gate_installed = True
-                engine.update_gates()
+        self.maxmemory = maxmemory = config["maxmemory"]
+        memory = self.memory
+        if maxmemory:
+            memory.start_tracking()
+            memory.near_limit = maxmemory - STARTUP_BYTES - self.gate_margin()
+            memory.on_near_limit = self.install_gate
+            if memory.total > memory.near_limit:
+                self.install_gate()
         else:
-            self.memory.stop_tracking()
-            if self.gate_installed:
-                gates = engine.extensions.get("gates", [])
-                if self.oom_gate in gates:
-                    gates.remove(self.oom_gate)
-                if not gates:
-                    engine.extensions.pop("gates", None)
-                self.gate_installed = False
-                engine.update_gates()
+            memory.on_near_limit = None
+            memory.stop_tracking()
+            self.remove_gate()
             self.end_exceeded()
+
+    def gate_margin(self) -> int:
+        """How far below maxmemory the gate goes on. Under it, the C hot loop runs, which checks
+        no gate within a batch of pipelined requests: a batch may add this much at most."""
+        return max(self.maxmemory // 16, GATE_MARGIN_BYTES)
+
+    def install_gate(self) -> None:
+        """Check memory before every command (processCommand's maxmemory step)."""
+        if self.gate_installed:
+            return
+        engine = self.engine
+        # A new list rather than an insert: check_gates may be iterating the old one.
+        engine.extensions["gates"] = [self.oom_gate, *engine.extensions.get("gates", ())]
+        self.gate_installed = True
+        engine.update_gates()
+
+    def remove_gate(self) -> None:
+        if not self.gate_installed:
+            return
+        engine = self.engine
+        gates = [gate for gate in engine.extensions.get("gates", ()) if gate != self.oom_gate]
+        if gates:
+            engine.extensions["gates"] = gates
+        else:
+            engine.extensions.pop("gates", None)
+        self.gate_installed = False
+        self.pre_command_oom = False
+        engine.update_gates()
 
     # -- clocks -------------------------------------------------------------------------------
 
@@ -191,7 +219,6 @@ class Eviction:
         # LFU policy reads as minutes and a counter (mostly decayed to 0: "LRU and LFU data
         # will take some time to adjust", as OBJECT FREQ's error puts it).
         self.start_clock = self.lru_clock
-        engine.key_modified_hooks.append(self.key_modified)
         engine.db_flushed_hooks.append(self.db_flushed)
         self.wrap_handlers()
 
@@ -199,7 +226,6 @@ class Eviction:
         if self.clocks is None:
             return
         engine = self.engine
-        engine.key_modified_hooks.remove(self.key_modified)
         engine.db_flushed_hooks.remove(self.db_flushed)
         self.unwrap_handlers()
         self.clocks = None
@@ -213,7 +239,7 @@ class Eviction:
             handler = cmd.handler
             if handler is None or cmd.fullname in NOTOUCH_COMMANDS or cmd.fullname in self.wrapped:
                 continue
-            if not (cmd.flags & CMD_MOVABLE_KEYS or cmd.getkeys is not None or cmd.first_key > 0):
+            if not (cmd.flags & CMD_MOVABLE_KEYS or cmd.first_key > 0):
                 continue
             hot = getattr(cmd, "hot_handler", None)
             self.wrapped[cmd.fullname] = (handler, hot)
@@ -223,32 +249,99 @@ class Eviction:
         self.engine._hot_table = None       # the hot loop's table holds the handlers
 
     def _touching(self, cmd: CommandDef, handler: Callable) -> Callable:
-        """``handler`` preceded by a touch of ``cmd``'s keys."""
+        """``handler`` with ``cmd``'s keys touched around it: a key that existed before is
+        accessed (LRU clock now, LFU counter bumped), a key it created gets a new object's
+        clock, a key it deleted loses its clock."""
         from specredis.engine.keys import command_keys
 
-        touch = self.touch
-        if cmd.flags & CMD_MOVABLE_KEYS or cmd.getkeys is not None:
-            def touching(client: Client, argv: list[bytes]) -> Any:
-                keys = command_keys(cmd, argv)
-                if keys:
-                    touch(client.db, [argv[pos] for pos, _ in keys if pos < len(argv)])
-                return handler(client, argv)
+        settle = self.settle_keys
+        if cmd.flags & CMD_MOVABLE_KEYS:
+            def keys_of(argv: list[bytes]) -> list[bytes]:
+                return [argv[pos] for pos, _ in command_keys(cmd, argv) if pos < len(argv)]
         elif cmd.first_key == cmd.last_key:
             position = cmd.first_key
+            clocks_of = self.clocks_of
+            lru_clock_holder = self
 
-            def touching(client: Client, argv: list[bytes]) -> Any:
-                if position < len(argv):
-                    touch(client.db, (argv[position],))
-                return handler(client, argv)
+            if not self.lfu:
+                # The common case, inline: one key, LRU (touching after the handler is the same
+                # as at its lookup: the clock only moves in the cron).
+                def touching_lru(client: Client, argv: list[bytes]) -> Any:
+                    try:
+                        return handler(client, argv)
+                    finally:
+                        if position < len(argv):
+                            db = client.db
+                            key = argv[position]
+                            if key in db.data:
+                                clocks_of(db)[key] = lru_clock_holder.lru_clock
+                            else:
+                                clocks_of(db).pop(key, None)
+                touching_lru.__doc__ = handler.__doc__
+                touching_lru.__wrapped__ = handler      # type: ignore[attr-defined]
+                return touching_lru
+
+            lfu_touched = self.lfu_touched
+
+            def touching_lfu(client: Client, argv: list[bytes]) -> Any:
+                if position >= len(argv):
+                    return handler(client, argv)
+                db = client.db
+                key = argv[position]
+                existed = key in db.data
+                try:
+                    return handler(client, argv)
+                finally:
+                    clocks = clocks_of(db)
+                    if key not in db.data:
+                        clocks.pop(key, None)
+                    elif existed:
+                        clocks[key] = lfu_touched(clocks.get(key, lru_clock_holder.start_clock))
+                    else:
+                        clocks[key] = (lru_clock_holder.lfu_minutes << 8) | LFU_INIT_VAL
+            touching_lfu.__doc__ = handler.__doc__
+            touching_lfu.__wrapped__ = handler      # type: ignore[attr-defined]
+            return touching_lfu
         else:
             first, last, step = cmd.first_key, cmd.last_key, cmd.key_step or 1
 
-            def touching(client: Client, argv: list[bytes]) -> Any:
-                touch(client.db, argv[first:last + 1 if last >= 0 else len(argv) + last + 1:step])
+            def keys_of(argv: list[bytes]) -> list[bytes]:
+                return argv[first:last + 1 if last >= 0 else len(argv) + last + 1:step]
+
+        def touching(client: Client, argv: list[bytes]) -> Any:
+            db = client.db
+            keys = keys_of(argv)
+            data = db.data
+            existed = [key in data for key in keys]
+            try:
                 return handler(client, argv)
+            finally:
+                settle(db, keys, existed)
         touching.__doc__ = handler.__doc__
         touching.__wrapped__ = handler      # type: ignore[attr-defined]
         return touching
+
+    def clocks_of(self, db: Database) -> dict[bytes, int]:
+        clocks = self.clocks
+        return clocks[db.id] if clocks is not None else {}
+
+    def settle_keys(self, db: Database, keys: list[bytes], existed: list[bool]) -> None:
+        """After a command: clocks of the keys it named (see :meth:`_touching`)."""
+        clocks = self.clocks
+        if clocks is None:
+            return
+        clocks = clocks[db.id]
+        data = db.data
+        lfu = self.lfu
+        for key, was in zip(keys, existed, strict=False):
+            if key not in data:
+                clocks.pop(key, None)
+            elif not lfu:
+                clocks[key] = self.lru_clock
+            elif was:
+                clocks[key] = self.lfu_touched(clocks.get(key, self.start_clock))
+            else:
+                clocks[key] = (self.lfu_minutes << 8) | LFU_INIT_VAL
 
     def unwrap_handlers(self) -> None:
         defs = self.engine.command_defs
@@ -260,31 +353,6 @@ class Eviction:
                     cmd.hot_handler = hot
         self.wrapped = {}
         self.engine._hot_table = None
-
-    def touch(self, db: Database, keys: Any) -> None:
-        """An access to ``keys`` (those that exist): LRU clock now, or the LFU counter bumped."""
-        clocks = self.clocks
-        if clocks is None:
-            return
-        clocks = clocks[db.id]
-        data = db.data
-        if self.lfu:
-            for key in keys:
-                if key in data:
-                    clocks[key] = self.lfu_touched(clocks.get(key, self.start_clock))
-        else:
-            now = self.lru_clock
-            for key in keys:
-                if key in data:
-                    clocks[key] = now
-
-    def key_modified(self, db: Database, key: bytes) -> None:
-        clocks = self.clocks[db.id]
-        if key in db.data:
-            if key not in clocks:
-                clocks[key] = self.new_clock()
-        else:
-            clocks.pop(key, None)
 
     def db_flushed(self, db: Database) -> None:
         self.clocks[db.id] = {}
@@ -313,7 +381,7 @@ class Eviction:
         """LFUDecrAndReturn: the counter less one per lfu-decay-time minutes since the last access."""
         last_minutes = value >> 8
         counter = value & 255
-        decay = self.engine.config["lfu-decay-time"]
+        decay = self.lfu_decay_time
         if not decay:
             return counter
         now = self.lfu_minutes
@@ -328,7 +396,7 @@ class Eviction:
             base = counter - LFU_INIT_VAL
             if base < 0:
                 base = 0
-            if self.rng.random() < 1.0 / (base * self.engine.config["lfu-log-factor"] + 1):
+            if self.rng.random() < 1.0 / (base * self.lfu_log_factor + 1):
                 counter += 1
         return (self.lfu_minutes << 8) | counter
 
@@ -450,6 +518,8 @@ class Eviction:
         """Delete one key with every effect Redis gives an eviction."""
         engine = self.engine
         db.delete(key)
+        if self.clocks is not None:
+            self.clocks[db.id].pop(key, None)
         engine.stats.evicted_keys += 1
         db.signal_modified(key)
         engine.notify(NOTIFY_EVICTED, "evicted", key, db.id)
@@ -528,6 +598,9 @@ class Eviction:
         out_of_memory = self.perform_evictions() == EVICT_FAIL
         self.pre_command_oom = out_of_memory
         if not out_of_memory:
+            memory = self.memory
+            if memory.total <= memory.near_limit and self.timer is None:
+                self.remove_gate()      # well under the limit again: the hot path may run
             return None
         name = cmd.fullname
         if client.flags & CLIENT_MULTI and name not in _MULTI_OOM_EXEMPT:
@@ -553,8 +626,18 @@ class Eviction:
         return gate
 
     def cron(self) -> None:
-        if self.clocks is not None:
+        clocks = self.clocks
+        if clocks is not None:
             self.refresh_clock()
+            # Clocks of keys deleted outside a command naming them (active expiry, a blocked
+            # client served later...): a few random entries checked per tick, more while many.
+            for db, db_clocks in zip(self.engine.databases, clocks, strict=False):
+                excess = len(db_clocks) - len(db.data)
+                if excess > 0:
+                    data = db.data
+                    for key in sample_keys(db_clocks, 20 if excess < 1000 else 200, self.rng):
+                        if key not in data:
+                            db_clocks.pop(key, None)
 
 
 def rdb_load_sink(engine: Engine, persistence: Any) -> Any:
@@ -596,8 +679,17 @@ def _reconfigure(engine: Any, value: Any) -> None:
         state.perform_evictions()
 
 
+def _lfu_parameters(engine: Any, value: Any) -> None:
+    state = engine.extensions.get("eviction")
+    if state is not None:
+        state.lfu_log_factor = engine.config["lfu-log-factor"]
+        state.lfu_decay_time = engine.config["lfu-decay-time"]
+
+
 on_change("maxmemory", _reconfigure)
 on_change("maxmemory-policy", _reconfigure)
+on_change("lfu-log-factor", _lfu_parameters)
+on_change("lfu-decay-time", _lfu_parameters)
 
 
 def install(engine: Engine) -> None:

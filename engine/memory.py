@@ -43,11 +43,12 @@ from specredis.engine.args import parse_int
 from specredis.engine.client import CLIENT_REPLICA, Client
 from specredis.engine.errors import SYNTAX, RedisError
 from specredis.engine.help import help_reply
+from specredis.engine.keyspace import TYPE_NAMES
 from specredis.protocol.replies import OK, Double, Map
 
 if TYPE_CHECKING:
     from specredis.engine.core import Engine
-    from specredis.engine.keyspace import Database
+    from specredis.engine.keyspace import Database  # noqa: F401 - annotations
 
 # What an empty server counts as used (Redis 7.0.15 reports ~870K for its own structures).
 STARTUP_BYTES = 880 * 1024
@@ -136,18 +137,30 @@ def _sampled_average(items: Any, samples: int, size_of: Any) -> float:
     return total / count if count else 0.0
 
 
-def _bytes_size(item: bytes) -> int:
-    return _block(_getsizeof(item))
+# Rounding each small object up to its 16-byte allocation block adds 8 bytes on average.
+_ROUNDING = 8
 
 
-def _pair_size(pair: tuple[bytes, Any]) -> int:
-    return _block(_getsizeof(pair[0])) + _block(_getsizeof(pair[1]))
+def _average_size(objects: list) -> float:
+    """The average allocation of ``objects`` (a sample): C-level sums, no per-item Python call."""
+    return sum(map(_getsizeof, objects)) / len(objects) + _ROUNDING if objects else 0.0
+
+
+def _first(iterable: Any, samples: int) -> list:
+    return list(iterable if samples <= 0 else itertools.islice(iterable, samples))
 
 
 def _list_size(value: Any, samples: int) -> int:
     head, tail = value.head, value.tail
     count = len(head) + len(tail)
-    average = _sampled_average(itertools.chain(reversed(head), tail), samples, _bytes_size)
+    if samples <= 0:
+        sample = tail + head
+    else:
+        sample = tail[:samples]
+        if len(sample) < samples and head:
+            sample += head[-(samples - len(sample)):]
+    # Each element: its bytes object and its slot in the list.
+    average = _average_size(sample) + 8 if sample else 0
     return _block(_getsizeof(value)) + _getsizeof(head) + _getsizeof(tail) + int(count * average)
 
 
@@ -155,14 +168,15 @@ def _hash_size(value: Any, samples: int) -> int:
     table = value.table
     if table is None:
         return _block(_getsizeof(value)) + _block(_getsizeof(value.blob))
-    average = _sampled_average(iter(table.items()), samples, _pair_size)
+    fields = _first(table, samples)
+    average = _average_size(fields) + _average_size([table[field] for field in fields])
     return _block(_getsizeof(value)) + _getsizeof(table) + int(len(table) * average)
 
 
 def _set_size(value: Any, samples: int) -> int:
     items = value.items
     # Each member: its bytes, a list slot, an index dict slot and the int of its position.
-    average = _sampled_average(iter(items), samples, _bytes_size) + 8 + INT_BYTES
+    average = _average_size(items[:samples] if samples > 0 else items) + 8 + INT_BYTES
     return _block(_getsizeof(value)) + _getsizeof(items) + _getsizeof(value.index) + int(len(items) * average)
 
 
@@ -170,7 +184,7 @@ def _zset_size(value: Any, samples: int) -> int:
     scores = value.scores
     # Each member: its bytes, a dict slot with its float score, the (score, member) tuple
     # in the sorted list and its slot there.
-    average = _sampled_average(iter(scores), samples, _bytes_size) + FLOAT_BYTES + TUPLE2_BYTES + 8
+    average = _average_size(_first(scores, samples)) + FLOAT_BYTES + TUPLE2_BYTES + 8
     return _block(_getsizeof(value)) + _getsizeof(scores) + int(len(scores) * average)
 
 
@@ -204,22 +218,31 @@ _SIZERS: dict[str, Any] = {
 }
 
 
-def value_bytes(value: Any, samples: int = MEMORY_USAGE_SAMPLES) -> int:
-    """The estimated memory of a stored value (objectComputeSize): collections sample
-    ``samples`` elements for their average size (0: all of them)."""
-    kind = type(value)
-    if kind is bytes or kind is bytearray:
-        return _block(_getsizeof(value))
-    from specredis.engine.keyspace import TYPE_NAMES
-    sizer = _SIZERS.get(TYPE_NAMES.get(kind, ""))
-    if sizer is not None:
-        return sizer(value, samples)
+def _string_size(value: bytes | bytearray, samples: int) -> int:
+    return _block(_getsizeof(value))
+
+
+def _other_size(value: Any, samples: int) -> int:
     size = _block(_getsizeof(value))
     try:
         size += len(value) * 64
     except TypeError:
         pass
     return size
+
+
+# Python class -> sizer, filled in on first sight of each class (types register at import).
+_SIZER_BY_CLASS: dict[type, Any] = {bytes: _string_size, bytearray: _string_size}
+
+
+def value_bytes(value: Any, samples: int = MEMORY_USAGE_SAMPLES) -> int:
+    """The estimated memory of a stored value (objectComputeSize): collections sample
+    ``samples`` elements for their average size (0: all of them)."""
+    kind = type(value)
+    sizer = _SIZER_BY_CLASS.get(kind)
+    if sizer is None:
+        sizer = _SIZER_BY_CLASS[kind] = _SIZERS.get(TYPE_NAMES.get(kind, ""), _other_size)
+    return sizer(value, samples)
 
 
 def key_bytes(key: bytes, value: Any, samples: int = MEMORY_USAGE_SAMPLES) -> int:
@@ -242,6 +265,10 @@ class MemoryAccounting:
         self.total = 0
         self.peak = 0
         self.rng = random.Random(0)
+        # While tracking: past this dataset size, on_near_limit() runs (engine/eviction.py
+        # then checks memory before every command).
+        self.near_limit = 1 << 62
+        self.on_near_limit: Any = None
 
     # -- incremental tracking (maxmemory > 0) ----------------------------------------------
 
@@ -289,12 +316,21 @@ class MemoryAccounting:
             new = 0
             old = sizes.pop(key, 0)
         else:
-            new = key_bytes(key, value) + (EXPIRE_ENTRY_BYTES if key in db.expires else 0)
+            # key_bytes(), inline for the common string value.
+            new = ((_getsizeof(key) + 15) & ~15) + DICT_SLOT_BYTES
+            if type(value) is bytes:
+                new += (_getsizeof(value) + 15) & ~15
+            else:
+                new += value_bytes(value)
+            if key in db.expires:
+                new += EXPIRE_ENTRY_BYTES
             old = sizes.get(key, 0)
             sizes[key] = new
         if new != old:
             self.db_totals[db.id] += new - old
             self.total += new - old
+            if self.total > self.near_limit and self.on_near_limit is not None:
+                self.on_near_limit()
 
     def db_flushed(self, db: Database) -> None:
         self.total -= self.db_totals[db.id]
