@@ -117,7 +117,7 @@ class Eviction:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.memory = accounting(engine)
-        self.rng = random.Random()
+        self.rng: random.Random = engine.rng      # the engine's (seedable) source, as Redis's random()
         self.maxmemory = 0
         self.policy = "noeviction"
         self.lru = self.lfu = self.volatile = False
@@ -602,6 +602,8 @@ class Eviction:
             if memory.total <= memory.near_limit and self.timer is None:
                 self.remove_gate()      # well under the limit again: the hot path may run
             return None
+        if client.flags & CLIENT_MASTER:
+            return None         # the master's stream is obeyed (mustObeyClient)
         name = cmd.fullname
         if client.flags & CLIENT_MULTI and name not in _MULTI_OOM_EXEMPT:
             return RedisError(OOM)

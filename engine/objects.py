@@ -9,12 +9,12 @@ INCRBYFLOAT stores an integral result like "3" as ``embstr`` where this says ``i
 
 Values of other types name their encoding through an ``encoding(config=None)`` method.
 
-Access times and LFU counters are not kept per key here: a small string key costs
-~120 bytes, and a per-key clock would add ~40 (a dict entry). OBJECT IDLETIME and
-OBJECT FREQ ask ``engine.extensions["object_idle_seconds"]`` /
-``["object_lfu_frequency"]`` (``(db, key) -> int``), which an eviction module keeping
-access clocks for LRU/LFU policies provides; without one, IDLETIME answers 0 (never
-idle: the safe answer for tools that delete idle keys) and FREQ 0.
+Access times and LFU counters are kept by engine/eviction.py, only while the
+maxmemory-policy is an LRU or LFU policy (a per-key clock costs a dict entry, ~50 bytes,
+next to a small string key's ~120). OBJECT IDLETIME and OBJECT FREQ ask
+``engine.extensions["object_idle_seconds"]`` / ``["object_lfu_frequency"]``
+(``(db, key) -> int``); under other policies IDLETIME answers 0 (never idle: the safe
+answer for tools that delete idle keys).
 """
 
 from __future__ import annotations
