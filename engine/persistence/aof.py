@@ -453,6 +453,7 @@ class Aof:
         self.last_write_errno = 0
         self.last_write_error_log = 0
         self.last_cow_size = 0
+        self._progress_offset = 0           # bytes of the AOF files loaded before the current one
         self.child: Any = None              # the persistence module's ChildProcess of our rewrite
         self.limit_delay_minutes = 0
         self.limit_next_rewrite = 0
@@ -1225,6 +1226,10 @@ class Aof:
         if total_size == 0:
             return LOAD_EMPTY
         engine = self.engine
+        persistence = self.persistence()
+        if persistence is not None:
+            persistence.start_loading(total_size)     # INFO's loading_* fields, over all the files
+        self._progress_offset = 0
         was_loading = engine.loading
         engine.loading = True
         engine.update_gates()
@@ -1240,6 +1245,7 @@ class Aof:
                     base_size, _ = self.file_size(info.file_name)
                 start = time.monotonic()
                 result = self.load_single_file(info.file_name, caller)
+                self._progress_offset += self.file_size(info.file_name)[0]
                 if result == LOAD_OK or (result == LOAD_TRUNCATED and last_file):
                     log("notice", f"DB loaded from {kind} file {info.file_name}: "
                                   f"{time.monotonic() - start:.3f} seconds")
@@ -1302,12 +1308,17 @@ class Aof:
                 return LOAD_FAILED, 0
             pos = result
         events = engine.extensions.get("process_events_while_blocked")
+        persistence = self.persistence()
+        progress_offset = self._progress_offset
+        key_delay = engine.config.values["key-load-delay"]
         find = data.find
         loops = 0
         lookup = engine.lookup_command
         queue_command = engine.extensions.get("multi_queue")
         while True:
             if events is not None and not loops % LOAD_EVENTS_EVERY:
+                if persistence is not None:
+                    persistence.loading_loaded_bytes = progress_offset + pos
                 events(caller)
             loops += 1
             if pos >= end:
@@ -1357,6 +1368,9 @@ class Aof:
                 self._run_loaded(client, cmd, argv)
             if truncate_ok:
                 valid_up_to = pos
+            if key_delay:
+                # key-load-delay (a testing knob) slows AOF loading down per command too.
+                time.sleep(key_delay / 1_000_000 if key_delay > 0 else -key_delay / 1_000_000_000)
         if client.flags & CLIENT_MULTI:
             # A transaction without its EXEC: as if the file ended before its MULTI.
             log("warning", f"Revert incomplete MULTI/EXEC transaction in AOF file {name}")
@@ -1446,7 +1460,7 @@ class Aof:
 
         self.engine.extensions["rdb_aux_loaded"] = aux
         try:
-            report = persistence.load(data, expire_keys=False)
+            report = persistence.load(data, expire_keys=False, aof_base=True)
         except RdbError as error:
             if error.message.startswith("Unexpected EOF"):
                 log("warning", "Short read or OOM loading DB. Unrecoverable error, aborting now.")

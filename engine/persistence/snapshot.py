@@ -382,18 +382,25 @@ class Persistence:
 
     # -- loading -----------------------------------------------------------------------------
 
+    def start_loading(self, total_bytes: int) -> None:
+        """startLoading: INFO's loading_* fields follow a load of ``total_bytes`` from now."""
+        self.loading_start_s = self.now_s()
+        self.loading_total_bytes = total_bytes
+        self.loading_loaded_bytes = 0
+        self.loading_rdb_used_mem = 0
+
     def load(self, data: bytes, *, allow_dup: bool = False, caller: Client | None = None,
-             expire_keys: bool | None = None) -> LoadReport:
+             expire_keys: bool | None = None, aof_base: bool = False) -> LoadReport:
         """Load an RDB image into the engine, serving other clients every so many bytes.
 
-        Raises RdbError (the dataset may then be partly loaded, as in Redis)."""
+        ``aof_base``: the image is the RDB base of an AOF, whose loading progress (over all
+        its files, started by the AOF loader) goes on. Raises RdbError (the dataset may then
+        be partly loaded, as in Redis)."""
         engine = self.engine
         config = engine.config
         process_events = engine.extensions.get("process_events_while_blocked")
-        self.loading_start_s = self.now_s()
-        self.loading_total_bytes = len(data)
-        self.loading_loaded_bytes = 0
-        self.loading_rdb_used_mem = 0
+        if not aof_base:
+            self.start_loading(len(data))
 
         def events(position: int) -> None:
             self.loading_loaded_bytes = position
