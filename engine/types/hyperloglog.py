@@ -335,42 +335,72 @@ def zero_op(run: int) -> bytes:
     return bytes([run - 1])
 
 
-def tokenize_sparse(body: bytes | bytearray) -> tuple[list[bytes], bool]:
-    """The opcodes of a sparse body, and whether the last byte was a lone XZERO lead byte
-    (then its second byte is read as the NUL terminator, as Redis reads it)."""
+def tokenize_sparse(body: bytes | bytearray, terminator: int = 0) -> tuple[list[bytes], bool]:
+    """The opcodes of a sparse body, and whether the last byte was a lone XZERO lead byte.
+    Redis then reads its second byte past the end of the string: ``terminator``, the sds
+    NUL terminator -- unless an earlier update of the value wrote there (see
+    SparseRegisters)."""
     ops = _OPCODE.findall(body)
     if (ops and len(body) != sum(map(len, ops))) or (not ops and body):
         # The regex skips only a final lone XZERO byte.
-        ops.append(bytes([body[-1], 0]))
+        ops.append(bytes([body[-1], terminator]))
         return ops, True
     return ops, False
 
 
 class SparseRegisters:
-    """A well-formed sparse body as opcodes and their first registers, for updates in place.
+    """A sparse body as opcodes and their first registers, for updates in place.
 
-    ``ops[i]`` covers registers ``starts[i] .. starts[i+1]-1``; ``starts`` ends with 16384.
-    ``size`` is the byte size of the whole value (header included), which Redis compares
-    with hll-sparse-max-bytes."""
+    ``ops[i]`` covers registers ``starts[i] .. starts[i+1]-1``; for a well-formed value
+    ``starts`` ends with 16384 (a corrupted one may cover fewer or more registers: updates
+    past its end fail as in Redis, opcodes past the 16384th stay as they are). ``truncated``:
+    the body ends with a lone XZERO byte, whose second byte Redis reads from the string's
+    terminator; the last opcode then holds that NUL, which is not part of the value. ``size``
+    is the byte size of the whole value (header included), which Redis compares with
+    hll-sparse-max-bytes.
 
-    __slots__ = ("ops", "starts", "size")
+    The byte past the string's end is the NUL terminator, except that Redis, splitting a
+    lone final XZERO byte as if it had two, copies the last byte of the new opcodes there;
+    a later read of a final lone XZERO byte takes that byte. Any other change of length
+    writes a NUL there again. So the last opcode of a truncated value holds that byte
+    (:attr:`terminator`)."""
 
-    def __init__(self, ops: list[bytes]) -> None:
+    __slots__ = ("ops", "starts", "size", "truncated")
+
+    def __init__(self, ops: list[bytes], truncated: bool = False) -> None:
         self.ops = ops
         self.starts = list(itertools.accumulate(map(_SPAN.__getitem__, ops), initial=0))
-        self.size = HLL_HDR_SIZE + sum(map(len, ops))
+        self.size = HLL_HDR_SIZE + sum(map(len, ops)) - truncated
+        self.truncated = truncated
 
     def body(self) -> bytes:
-        return b"".join(self.ops)
+        body = b"".join(self.ops)
+        return body[:-1] if self.truncated else body
+
+    @property
+    def terminator(self) -> int:
+        """The byte past the value's end (read by a final lone XZERO byte)."""
+        return self.ops[-1][1] if self.truncated else 0
+
+    def _new_terminator(self) -> None:
+        # The string changed length: Redis wrote a NUL past its new end.
+        if self.truncated and self.ops[-1][1]:
+            self.ops[-1] = bytes([self.ops[-1][0], 0])
+            self.starts[-1] = self.starts[-2] + _SPAN[self.ops[-1]]
 
     def set(self, index: int, count: int, max_bytes: int) -> int:
         """hllSparseSet: 1 if register ``index`` was raised to ``count``, 0 if it was already
-        at least that, -2 if the value must be promoted to dense first (nothing changed)."""
+        at least that, -2 if the value must be promoted to dense first, -1 if no opcode
+        covers the register (a corrupted value); nothing changed on -2 and -1."""
         if count > SPARSE_VAL_MAX_VALUE:
             return -2
         ops = self.ops
         starts = self.starts
+        if index >= starts[-1]:
+            return -1
         i = bisect_right(starts, index) - 1
+        if self.truncated and i == len(ops) - 1:
+            return self._set_in_truncated_opcode(index, count, max_bytes)
         op = ops[i]
         code = op[0]
         first = starts[i]
@@ -415,8 +445,21 @@ class SparseRegisters:
         ops[i:i + 1] = new_ops
         starts[i:i + 1] = new_starts
         self.size += grow
+        self._new_terminator()
         self._merge(i)
         return 1
+
+    def _set_in_truncated_opcode(self, index: int, count: int, max_bytes: int) -> int:
+        # Redis splits the opcode as if it had its two bytes, and the value's end cuts the
+        # last byte of the new sequence off: the byte-level code reproduces that, then the
+        # opcodes are read again from the result.
+        value = bytearray(HLL_HDR_SIZE) + self.body()
+        terminator = [self.terminator]
+        result = _sparse_set_bytes(value, index, count, max_bytes, terminator)
+        if result == 1:
+            ops, truncated = tokenize_sparse(memoryview(value)[HLL_HDR_SIZE:], terminator[0])
+            self.__init__(ops, truncated)       # type: ignore[misc]
+        return result
 
     def _merge(self, i: int) -> None:
         # Redis looks at up to 5 opcodes from the one before the change and merges adjacent
@@ -440,6 +483,7 @@ class SparseRegisters:
                         del ops[p + 1]
                         del starts[p + 1]
                         self.size -= 1
+                        self._new_terminator()
                         continue
             p += 1
 
@@ -458,11 +502,11 @@ for _op, _span in _SPAN.items():
         _EXPAND[_op] = bytes([((_op[0] >> 2) & 0x1F) + 1]) * _span if _op[0] & 0x80 else bytes(_span)
 
 
-def sparse_histogram(body: bytes | bytearray) -> list[int] | None:
+def sparse_histogram(body: bytes | bytearray, terminator: int = 0) -> list[int] | None:
     """hllSparseRegHisto: the register histogram, or None if the opcodes do not cover
-    exactly 16384 registers (a final lone XZERO byte is completed by the NUL terminator,
-    as Redis reads it)."""
-    ops, _ = tokenize_sparse(body)
+    exactly 16384 registers (a final lone XZERO byte is completed by ``terminator``, the
+    byte past the string's end, as Redis reads it)."""
+    ops, _ = tokenize_sparse(body, terminator)
     histogram = [0] * 64
     total = 0
     for op, times in Counter(ops).items():
@@ -476,27 +520,36 @@ def sparse_histogram(body: bytes | bytearray) -> list[int] | None:
     return histogram if total == HLL_REGISTERS else None
 
 
-def sparse_registers(body: bytes | bytearray) -> bytes | None:
+def sparse_registers(body: bytes | bytearray, terminator: int = 0) -> bytes | None:
     """The registers of a sparse body (hllSparseToDense / hllMerge), or None if it is
     corrupted: its opcodes do not cover exactly 16384 registers (which includes a VAL
     reaching past the last register)."""
-    raw = b"".join(map(_EXPAND.__getitem__, tokenize_sparse(body)[0]))
-    return raw if len(raw) == HLL_REGISTERS else None
+    ops = tokenize_sparse(body, terminator)[0]
+    # Count first: a corrupted value's opcodes may claim far more registers than it has
+    # bytes (an XZERO of 16384 registers in every 2 bytes), and expanding them all would
+    # take time and memory in proportion to that claim (Redis stops at the overflow).
+    if sum(map(_SPAN.__getitem__, ops)) != HLL_REGISTERS:
+        return None
+    return b"".join(map(_EXPAND.__getitem__, ops))
 
 
 # -- byte-level sparse update, for values that are not well-formed --------------------------
 
 
-def _sparse_set_bytes(value: bytearray, index: int, count: int, max_bytes: int) -> int:
+def _sparse_set_bytes(value: bytearray, index: int, count: int, max_bytes: int,
+                      terminator: list[int] | None = None) -> int:
     """hllSparseSet on the raw bytes of any sparse value: 1 / 0 as SparseRegisters.set,
     -1 if no opcode covers the register (corrupted), -2 to promote. ``value`` is changed
-    in place, with Redis's results even on malformed opcodes."""
+    in place, with Redis's results even on malformed opcodes. ``terminator``: the byte
+    past the string's end (``[0]``, the NUL, if None), which a final lone XZERO byte reads
+    and which this may change as Redis does."""
     if count > SPARSE_VAL_MAX_VALUE:
         return -2
     n = len(value)
+    past_end = terminator[0] if terminator is not None else 0
 
     def at(pos: int) -> int:
-        return value[pos] if pos < n else 0         # the sds NUL terminator, then its spare room
+        return value[pos] if pos < n else past_end
 
     p = HLL_HDR_SIZE
     first = 0
@@ -529,10 +582,10 @@ def _sparse_set_bytes(value: bytearray, index: int, count: int, max_bytes: int) 
             return 0
         if span == 1:
             value[p] = val_op(count, 1)[0]
-            return _merge_bytes(value, prev, end)
+            return _merge_bytes(value, prev, end, terminator)
     elif not is_xzero and span == 1:
         value[p] = val_op(count, 1)[0]
-        return _merge_bytes(value, prev, end)
+        return _merge_bytes(value, prev, end, terminator)
     last = first + span - 1
     seq = bytearray()
     if is_val:
@@ -558,10 +611,14 @@ def _sparse_set_bytes(value: bytearray, index: int, count: int, max_bytes: int) 
     new_end = n + delta
     whole = bytes(value[:p]) + bytes(seq) + tail
     value[:] = whole[:new_end]
-    return _merge_bytes(value, prev, new_end)
+    if terminator is not None:
+        # Redis sets the new NUL terminator (sdsIncrLen), then copies the sequence over it
+        # when the opcode replaced was a lone final XZERO byte.
+        terminator[0] = whole[new_end] if len(whole) > new_end else 0
+    return _merge_bytes(value, prev, new_end, terminator)
 
 
-def _merge_bytes(value: bytearray, prev: int, end: int) -> int:
+def _merge_bytes(value: bytearray, prev: int, end: int, terminator: list[int] | None = None) -> int:
     p = prev if prev >= 0 else HLL_HDR_SIZE
     budget = 5
     while p < end and budget:
@@ -578,6 +635,8 @@ def _merge_bytes(value: bytearray, prev: int, end: int) -> int:
                     value[p + 1] = (code & 0xFC) | (run - 1)
                     del value[p]
                     end -= 1
+                    if terminator is not None:
+                        terminator[0] = 0           # the string shrank: a new NUL terminator
                     continue
         p += 1
     return 1
@@ -610,30 +669,30 @@ def invalidate_cache(value: bytearray) -> None:
     value[15] |= 0x80
 
 
-def registers_of(value: bytes | bytearray) -> bytes | bytearray | None:
+def registers_of(value: bytes | bytearray, terminator: int = 0) -> bytes | bytearray | None:
     """The 16384 registers of a valid HLL value, or None if its sparse body is corrupted."""
     if value[4] == HLL_DENSE:
         return unpack_dense(memoryview(value)[HLL_HDR_SIZE:])
-    return sparse_registers(value[HLL_HDR_SIZE:])
+    return sparse_registers(value[HLL_HDR_SIZE:], terminator)
 
 
-def count_value(value: bytes | bytearray) -> int | None:
+def count_value(value: bytes | bytearray, terminator: int = 0) -> int | None:
     """hllCount of one valid HLL value; None if its sparse body is corrupted."""
     if value[4] == HLL_DENSE:
         histogram = dense_histogram(memoryview(value)[HLL_HDR_SIZE:])
     else:
-        histogram = sparse_histogram(value[HLL_HDR_SIZE:])
+        histogram = sparse_histogram(value[HLL_HDR_SIZE:], terminator)
         if histogram is None:
             return None
     return estimate(histogram)
 
 
-def to_dense(value: bytearray) -> bool:
+def to_dense(value: bytearray, terminator: int = 0) -> bool:
     """hllSparseToDense in place (the header, cached cardinality included, is kept);
     False if the sparse body is corrupted. A dense value is left alone."""
     if value[4] == HLL_DENSE:
         return True
-    raw = sparse_registers(value[HLL_HDR_SIZE:])
+    raw = sparse_registers(value[HLL_HDR_SIZE:], terminator)
     if raw is None:
         return False
     header = bytearray(value[:HLL_HDR_SIZE])
@@ -669,62 +728,98 @@ class SparseCache:
         self.entries.pop(slot, None)
 
 
-def _well_formed_sparse(value: bytearray) -> SparseRegisters | None:
-    ops, truncated = tokenize_sparse(memoryview(value)[HLL_HDR_SIZE:])
-    if truncated:
-        return None
-    sparse = SparseRegisters(ops)
-    return sparse if sparse.starts[-1] == HLL_REGISTERS else None
+class Terminators:
+    """The byte past the end of the HLL values whose last update left one there other than
+    the NUL (see SparseRegisters): Redis keeps it in the string's allocation, where the next
+    read of a final lone XZERO byte finds it. An entry holds the value object itself and
+    its bytes: it applies only while the key holds that very object, unchanged (a SET makes
+    a new string, with a NUL past its end, in Redis too)."""
+
+    LIMIT = 32
+
+    def __init__(self) -> None:
+        self.entries: dict[int, tuple[bytearray, bytes, int]] = {}
+
+    def get(self, value: bytes | bytearray) -> int:
+        if not self.entries:
+            return 0
+        hit = self.entries.get(id(value))
+        return hit[2] if hit is not None and hit[0] is value and hit[1] == value else 0
+
+    def put(self, value: bytearray, byte: int) -> None:
+        entries = self.entries
+        entries.pop(id(value), None)
+        if byte:
+            if len(entries) >= self.LIMIT:
+                del entries[next(iter(entries))]
+            entries[id(value)] = (value, bytes(value), byte)
+
+
+def _terminators(engine: Any) -> Terminators:
+    table = engine.extensions.get("hll_terminators")
+    if table is None:
+        table = engine.extensions["hll_terminators"] = Terminators()
+    return table
 
 
 def add_registers(value: bytearray, updates: list[tuple[int, int]], max_bytes: int,
-                  cache: SparseCache | None = None, slot: Any = None) -> int:
+                  cache: SparseCache | None = None, slot: Any = None, terminator: list[int] | None = None,
+                  keep_going: bool = False) -> int:
     """Raise registers of an HLL value in order (hllAdd for each element); return how many
-    changed a register, or -1 if the value is corrupted (changes made so far are kept).
-    ``cache``/``slot``: where the decoded sparse opcodes of this value may be kept."""
+    changed a register, or -1 if the value is corrupted (changes made so far are kept, and
+    the cached cardinality is flagged invalid if any, as Redis's sparse updates do).
+    ``cache``/``slot``: where the decoded sparse opcodes of this value may be kept.
+    ``terminator``: ``[byte]``, the byte past the value's end, updated (see SparseRegisters).
+    ``keep_going``: go on with the next update after a failed one (PFMERGE ignores them)."""
     updated = 0
+    failed = False
     pending = iter(updates)
     if value[4] == HLL_SPARSE:
         sparse = cache.get(slot, value) if cache is not None else None
         if sparse is None:
-            sparse = _well_formed_sparse(value)
-        if sparse is not None:
-            for index, count in pending:
-                result = sparse.set(index, count, max_bytes)
-                if result == -2:
-                    value[HLL_HDR_SIZE:] = sparse.body()
+            ops, truncated = tokenize_sparse(memoryview(value)[HLL_HDR_SIZE:], terminator[0] if terminator else 0)
+            sparse = SparseRegisters(ops, truncated)
+        for index, count in pending:
+            result = sparse.set(index, count, max_bytes)
+            if result >= 0:
+                updated += result
+                continue
+            if result == -2:
+                if updated:
+                    value[HLL_HDR_SIZE:] = sparse.body()     # the changes so far, then convert
+                    invalidate_cache(value)
+                if to_dense(value, sparse.terminator):
                     if cache is not None:
                         cache.drop(slot)
-                    if not to_dense(value):
-                        return -1
                     updated += dense_set(value, index, count)
                     break
-                updated += result
-            else:
-                if updated:
-                    value[HLL_HDR_SIZE:] = sparse.body()
-                if cache is not None:
+            failed = True
+            if not keep_going:
+                break
+        if value[4] == HLL_SPARSE:
+            if updated:
+                value[HLL_HDR_SIZE:] = sparse.body()
+            if terminator is not None:
+                terminator[0] = sparse.terminator
+            if updated:
+                invalidate_cache(value)
+            if cache is not None:
+                if sparse.truncated:
+                    cache.drop(slot)        # its terminator is not in the bytes the cache checks
+                else:
                     cache.put(slot, value, sparse)
-                return updated
-        else:
-            for index, count in pending:
-                result = _sparse_set_bytes(value, index, count, max_bytes)
-                if result == -1:
-                    return -1
-                if result == -2:
-                    if not to_dense(value):
-                        return -1
-                    updated += dense_set(value, index, count)
-                    break
-                updated += result
-            else:
-                return updated
+            if failed:
+                return -1
+            return updated
+    if terminator is not None:
+        terminator[0] = 0
     for index, count in pending:
         updated += dense_set(value, index, count)
-    return updated
+    return -1 if failed else updated
 
 
-def merge_into(value: bytearray, registers: bytes | bytearray, max_bytes: int) -> None:
+def merge_into(value: bytearray, registers: bytes | bytearray, max_bytes: int,
+               terminator: list[int] | None = None) -> None:
     """PFMERGE's write of the merged registers (which include the destination's own) into
     a sparse or dense value, register by register in index order as Redis does it (the
     sparse result depends on that order)."""
@@ -734,7 +829,7 @@ def merge_into(value: bytearray, registers: bytes | bytearray, max_bytes: int) -
         value[HLL_HDR_SIZE:] = pack_dense(registers)
         return
     updates = [(j, v) for j, v in enumerate(registers) if v]
-    add_registers(value, updates, max_bytes)
+    add_registers(value, updates, max_bytes, terminator=terminator, keep_going=True)
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -772,8 +867,11 @@ def pfadd_command(client: Client, argv: list[bytes]) -> int:
         cache = engine.extensions.get("hll_sparse_cache")
         if cache is None:
             cache = engine.extensions["hll_sparse_cache"] = SparseCache()
+        terminators = _terminators(engine)
+        terminator = [terminators.get(value)]
         changed = add_registers(value, [element_register(e) for e in argv[2:]],
-                                engine.config["hll-sparse-max-bytes"], cache, (db.id, key))
+                                engine.config["hll-sparse-max-bytes"], cache, (db.id, key), terminator)
+        terminators.put(value, terminator[0])
         if changed < 0:
             raise RedisError(INVALID_HLL)
         updated += changed
@@ -796,7 +894,7 @@ def pfcount_command(client: Client, argv: list[bytes]) -> int:
             if value is None:
                 continue
             check_hll(value)
-            registers = registers_of(value)
+            registers = registers_of(value, _terminators(client.engine).get(value))
             if registers is None:
                 raise RedisError(INVALID_HLL)
             union = registers if union is None else max_registers(union, registers)
@@ -809,11 +907,14 @@ def pfcount_command(client: Client, argv: list[bytes]) -> int:
     value = _hll_for_write(db, key, value)
     if not value[15] & 0x80:
         return int.from_bytes(value[8:16], "little")     # below 2**63: the flag bit is clear
-    card = count_value(value)
+    terminators = _terminators(client.engine)
+    terminator = terminators.get(value)
+    card = count_value(value, terminator)
     if card is None:
         raise RedisError(INVALID_HLL)
     # A read that rewrites the cached cardinality: WATCH sees it, replicas get the PFCOUNT.
     value[8:16] = card.to_bytes(8, "little")
+    terminators.put(value, terminator)      # the header changed, not the byte past the end
     db.signal_modified(key)
     client.engine.dirty += 1
     return as_reply_integer(card)
@@ -832,7 +933,7 @@ def pfmerge_command(client: Client, argv: list[bytes]) -> Any:
         check_hll(value)
         if value[4] == HLL_DENSE:
             use_dense = True
-        registers = registers_of(value)
+        registers = registers_of(value, _terminators(client.engine).get(value))
         if registers is None:
             raise RedisError(INVALID_HLL)
         union = max_registers(union, registers) if any_union else registers
@@ -844,9 +945,14 @@ def pfmerge_command(client: Client, argv: list[bytes]) -> Any:
         db.add(dest, value)
     else:
         value = _hll_for_write(db, dest, value)
-    if use_dense and not to_dense(value):
-        raise RedisError(INVALID_HLL)
-    merge_into(value, union, client.engine.config["hll-sparse-max-bytes"])
+    terminators = _terminators(client.engine)
+    terminator = [terminators.get(value)]
+    if use_dense and value[4] == HLL_SPARSE:
+        if not to_dense(value, terminator[0]):
+            raise RedisError(INVALID_HLL)
+        terminator[0] = 0
+    merge_into(value, union, client.engine.config["hll-sparse-max-bytes"], terminator)
+    terminators.put(value, terminator[0])
     invalidate_cache(value)
     db.signal_modified(dest)
     _notify(client, "pfadd", dest)
@@ -854,10 +960,10 @@ def pfmerge_command(client: Client, argv: list[bytes]) -> Any:
     return OK
 
 
-def decode_sparse(body: bytes | bytearray) -> bytes:
+def decode_sparse(body: bytes | bytearray, terminator: int = 0) -> bytes:
     """PFDEBUG DECODE's text: ``z:<run>``, ``Z:<run>`` and ``v:<value>,<run>`` opcodes."""
     words = []
-    for op in tokenize_sparse(body)[0]:
+    for op in tokenize_sparse(body, terminator)[0]:
         code = op[0]
         if code & 0x80:
             words.append(b"v:%d,%d" % (((code >> 2) & 0x1F) + 1, (code & 3) + 1))
@@ -878,21 +984,22 @@ def pfdebug_command(client: Client, argv: list[bytes]) -> Any:
     check_hll(value)
     value = _hll_for_write(db, key, value)
     sub = argv[1].split(b"\0", 1)[0].lower()
+    terminator = _terminators(client.engine).get(value)
     if sub == b"getreg":
         if value[4] == HLL_SPARSE:
-            if not to_dense(value):
+            if not to_dense(value, terminator):
                 raise RedisError(INVALID_HLL)
             client.engine.dirty += 1        # replicas convert too
         return list(unpack_dense(memoryview(value)[HLL_HDR_SIZE:]))
     if sub == b"decode":
         if value[4] != HLL_SPARSE:
             raise RedisError("ERR HLL encoding is not sparse")
-        return decode_sparse(value[HLL_HDR_SIZE:])
+        return decode_sparse(value[HLL_HDR_SIZE:], terminator)
     if sub == b"encoding":
         return Status(b"sparse" if value[4] == HLL_SPARSE else b"dense")
     if sub == b"todense":
         if value[4] == HLL_SPARSE:
-            if not to_dense(value):
+            if not to_dense(value, terminator):
                 raise RedisError(INVALID_HLL)
             client.engine.dirty += 1
             return 1

@@ -52,16 +52,7 @@ def naive_sparse(value: bytes) -> list[int] | None:
 def test_sparse_update_paths_agree(updates: list[tuple[int, int]], max_bytes: int) -> None:
     fast, slow = bytearray(hll.EMPTY_HLL), bytearray(hll.EMPTY_HLL)
     fast_changes = hll.add_registers(fast, updates, max_bytes)
-    slow_changes = 0
-    for index, count in updates:
-        if slow[4] == hll.HLL_DENSE:
-            slow_changes += hll.dense_set(slow, index, count)
-            continue
-        result = hll._sparse_set_bytes(slow, index, count, max_bytes)
-        if result == -2:
-            assert hll.to_dense(slow)
-            result = hll.dense_set(slow, index, count)
-        slow_changes += result
+    slow_changes = byte_level_add(slow, updates, max_bytes)
     assert fast == slow
     assert fast_changes == slow_changes
     expected = [0] * hll.HLL_REGISTERS
@@ -72,6 +63,69 @@ def test_sparse_update_paths_agree(updates: list[tuple[int, int]], max_bytes: in
     assert list(hll.registers_of(fast)) == expected
     counts = Counter(expected)
     assert hll.count_value(fast) == hll.estimate([counts[v] for v in range(64)])
+
+
+def byte_level_add(value: bytearray, updates: list[tuple[int, int]], max_bytes: int) -> int:
+    """add_registers through hllSparseSet's byte-level scan only (the reference of the fast
+    path), with the byte past the value's end as Redis keeps it, and the cached cardinality
+    flagged invalid by every sparse update that changed a register."""
+    changed = 0
+    terminator = [0]
+    for index, count in updates:
+        if value[4] == hll.HLL_DENSE:
+            changed += hll.dense_set(value, index, count)
+            continue
+        result = hll._sparse_set_bytes(value, index, count, max_bytes, terminator)
+        if result == -1:
+            return -1
+        if result == -2:
+            if not hll.to_dense(value, terminator[0]):
+                return -1
+            result = hll.dense_set(value, index, count)
+        elif result == 1:
+            hll.invalidate_cache(value)
+        changed += result
+    return changed
+
+
+@settings(max_examples=100, deadline=None)
+@given(updates=updates, max_bytes=st.sampled_from([0, 40, 300, 3000, 100_000]),
+       tail=st.lists(st.sampled_from([b"\x00", b"\x3f", b"\x40\x00", b"\x7f\xff", b"\x80", b"\xfc", b"\x83"]),
+                     min_size=1, max_size=200))
+def test_sparse_paths_agree_on_values_covering_too_many_registers(updates: list[tuple[int, int]], max_bytes: int,
+                                                                   tail: list[bytes]) -> None:
+    """Opcodes past the 16384th register (a corrupted value): the opcode-list path keeps them
+    as the byte-level scan does, and both fail the same way when the value must go dense."""
+    start = bytearray(hll.EMPTY_HLL + b"".join(tail))
+    fast, slow = bytearray(start), bytearray(start)
+    assert hll.add_registers(fast, updates, max_bytes) == byte_level_add(slow, updates, max_bytes)
+    assert fast == slow
+
+
+@settings(max_examples=150, deadline=None)
+@given(updates=updates, max_bytes=st.sampled_from([0, 40, 300, 3000, 100_000]),
+       body=st.lists(st.sampled_from([b"\x00", b"\x07", b"\x3f", b"\x40\x00", b"\x40\xff", b"\x5f\xff",
+                                      b"\x7f\xff", b"\x80", b"\xfc", b"\x83", b"\x9d"]), max_size=300),
+       lone=st.sampled_from([b"", b"", b"\x40", b"\x41", b"\x5f", b"\x7f"]))
+def test_sparse_paths_agree_on_any_opcodes(updates: list[tuple[int, int]], max_bytes: int, body: list[bytes],
+                                           lone: bytes) -> None:
+    """Opcodes covering any number of registers, maybe ending with a lone XZERO byte (read
+    with the terminator as its second byte): the opcode-list path gives the byte-level
+    scan's results, failures and bytes."""
+    start = bytearray(hll.EMPTY_HLL[:16] + b"".join(body) + lone)
+    fast, slow = bytearray(start), bytearray(start)
+    assert hll.add_registers(fast, updates, max_bytes) == byte_level_add(slow, updates, max_bytes)
+    assert fast == slow
+
+
+def test_corrupted_values_claiming_many_registers_are_rejected_quickly() -> None:
+    """An XZERO claims 16384 registers in 2 bytes: 100,000 of them are refused without
+    expanding 1.6 billion registers."""
+    body = b"\x7f\xff" * 100_000
+    start = time.process_time()
+    assert hll.sparse_registers(body) is None and hll.sparse_histogram(body) is None
+    assert hll.add_registers(bytearray(hll.EMPTY_HLL[:16] + body), [(5, 3)], 3000) == -1
+    assert time.process_time() - start < 1.0
 
 
 @settings(max_examples=20, deadline=None)
