@@ -26,8 +26,10 @@ sparse values PFADD touched are kept (:class:`SparseCache`, checked against the 
 Dense registers are unpacked, packed and merged with big-integer lane arithmetic on
 stride-3 slices, and counted with bytes.count, rather than a loop per register.
 Values that are not well-formed (opcodes that do not cover exactly 16384 registers,
-a truncated last opcode) take a byte-level path that reproduces what Redis does with
-them, reading the string's terminating NUL byte where Redis reads it.
+a truncated last opcode) get Redis's results too: updates through the same opcode
+list, the byte-level code that follows Redis's scan for an update of a truncated last
+opcode (reading the byte past the string's end where Redis reads it), and no work in
+proportion to the registers a corrupted value claims to have.
 """
 
 from __future__ import annotations
