@@ -2,7 +2,7 @@
 """The command table: one :class:`CommandDef` per runtime command and subcommand.
 
 All 366 commands of the spec are here, served or not (``implemented``);
-297 are served. Subcommands are linked into their container's ``subcommands``
+304 are served. Subcommands are linked into their container's ``subcommands``
 (keyed by lower-case name as bytes). ``handler_name``/``getkeys_name`` are dotted names
 (``package.module:function``) that the engine resolves; nothing is imported from handlers
 here. ``engine`` and ``reply`` are the spec's hand-written sections, verbatim.
@@ -503,6 +503,7 @@ _bitfield = CommandDef(
         'handler': 'specredis.engine.types.bitmap:bitfield_command',
         'keyspace_events': ['string:setbit', 'new:new', 'keymiss:keymiss'],
         'getkeys': 'specredis.engine.keys:bitfield_getkeys',
+        'events_after_reply': ['string:setbit'],
     },
     reply={},
 )
@@ -643,6 +644,7 @@ _blmove = CommandDef(
         },
         'propagate': {'mode': 'rewrite', 'rewrite': 'blmove_as_lmove'},
         'keyspace_events': ['list:lpush', 'list:rpush', 'list:lpop', 'list:rpop', 'generic:del', 'new:new'],
+        'events_after_reply': ['list:lpop', 'list:rpop', 'generic:del'],
     },
     reply={'resp2': {}},
 )
@@ -680,6 +682,7 @@ _blmpop = CommandDef(
         },
         'propagate': {'mode': 'rewrite', 'rewrite': 'mpop_as_pop_count'},
         'keyspace_events': ['list:lpop', 'list:rpop', 'generic:del'],
+        'events_after_reply': ['list:lpop', 'list:rpop', 'generic:del'],
     },
     reply={'resp2': {'null': 'array'}},
 )
@@ -717,6 +720,7 @@ _blpop = CommandDef(
         },
         'propagate': {'mode': 'rewrite', 'rewrite': 'blocking_pop_as_pop'},
         'keyspace_events': ['list:lpop', 'generic:del'],
+        'events_after_reply': ['list:lpop', 'generic:del'],
     },
     reply={'resp2': {'null': 'array'}},
 )
@@ -754,6 +758,7 @@ _brpop = CommandDef(
         },
         'propagate': {'mode': 'rewrite', 'rewrite': 'blocking_pop_as_pop'},
         'keyspace_events': ['list:rpop', 'generic:del'],
+        'events_after_reply': ['list:rpop', 'generic:del'],
     },
     reply={'resp2': {'null': 'array'}},
 )
@@ -796,6 +801,7 @@ _brpoplpush = CommandDef(
         },
         'propagate': {'mode': 'rewrite', 'rewrite': 'brpoplpush_as_rpoplpush'},
         'keyspace_events': ['list:lpush', 'list:rpush', 'list:lpop', 'list:rpop', 'generic:del', 'new:new'],
+        'events_after_reply': ['list:rpop', 'generic:del'],
     },
     reply={'resp2': {}},
 )
@@ -2796,6 +2802,7 @@ _expire = CommandDef(
         'handler': 'specredis.engine.expire:expire_command',
         'propagate': {'mode': 'rewrite', 'rewrite': 'expire_as_pexpireat'},
         'keyspace_events': ['generic:expire', 'generic:del'],
+        'events_after_reply': ['generic:expire'],
     },
     reply={},
 )
@@ -2828,6 +2835,7 @@ _expireat = CommandDef(
         'handler': 'specredis.engine.expire:expireat_command',
         'propagate': {'mode': 'rewrite', 'rewrite': 'expire_as_pexpireat'},
         'keyspace_events': ['generic:expire', 'generic:del'],
+        'events_after_reply': ['generic:expire'],
     },
     reply={},
 )
@@ -3248,6 +3256,7 @@ _geoadd = CommandDef(
         'handler': 'specredis.engine.types.geo:geoadd_command',
         'propagate': {'mode': 'rewrite', 'rewrite': 'geoadd_as_zadd'},
         'keyspace_events': ['zset:zadd', 'new:new'],
+        'events_after_reply': ['zset:zadd'],
     },
     reply={},
 )
@@ -3646,6 +3655,7 @@ _getdel = CommandDef(
         'handler': 'specredis.engine.types.string:getdel_command',
         'propagate': {'mode': 'rewrite', 'rewrite': 'getdel_as_del'},
         'keyspace_events': ['generic:del', 'keymiss:keymiss'],
+        'events_after_reply': ['generic:del'],
     },
     reply={},
 )
@@ -3679,6 +3689,7 @@ _getex = CommandDef(
         'handler': 'specredis.engine.types.string:getex_command',
         'propagate': {'mode': 'rewrite', 'rewrite': 'getex_as_pexpireat_persist_or_del'},
         'keyspace_events': ['generic:expire', 'generic:persist', 'generic:del', 'keymiss:keymiss'],
+        'events_after_reply': ['generic:expire', 'generic:persist', 'generic:del'],
     },
     reply={},
 )
@@ -3742,6 +3753,7 @@ _getset = CommandDef(
         'handler': 'specredis.engine.types.string:getset_command',
         'propagate': {'mode': 'rewrite', 'rewrite': 'getset_as_set'},
         'keyspace_events': ['string:set', 'new:new', 'keymiss:keymiss'],
+        'events_after_reply': ['new:new', 'string:set'],
     },
     reply={},
 )
@@ -3922,6 +3934,7 @@ _hincrby = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.hash:hincrby_command',
         'keyspace_events': ['hash:hincrby', 'new:new'],
+        'events_after_reply': ['hash:hincrby'],
     },
     reply={},
 )
@@ -3954,6 +3967,7 @@ _hincrbyfloat = CommandDef(
         'handler': 'specredis.engine.types.hash:hincrbyfloat_command',
         'propagate': {'mode': 'rewrite', 'rewrite': 'hincrbyfloat_as_hset'},
         'keyspace_events': ['hash:hincrbyfloat', 'new:new'],
+        'events_after_reply': ['hash:hincrbyfloat'],
     },
     reply={},
 )
@@ -4078,6 +4092,7 @@ _hmset = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.hash:hmset_command',
         'keyspace_events': ['hash:hset', 'new:new'],
+        'events_after_reply': ['hash:hset'],
     },
     reply={},
 )
@@ -4171,6 +4186,7 @@ _hset = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.hash:hset_command',
         'keyspace_events': ['hash:hset', 'new:new'],
+        'events_after_reply': ['hash:hset'],
     },
     reply={},
 )
@@ -4202,6 +4218,7 @@ _hsetnx = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.hash:hsetnx_command',
         'keyspace_events': ['hash:hset'],
+        'events_after_reply': ['hash:hset'],
     },
     reply={},
 )
@@ -4758,6 +4775,7 @@ _lmove = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.list:lmove_command',
         'keyspace_events': ['list:lpush', 'list:rpush', 'list:lpop', 'list:rpop', 'generic:del', 'new:new'],
+        'events_after_reply': ['list:lpop', 'list:rpop', 'generic:del'],
     },
     reply={},
 )
@@ -4790,6 +4808,7 @@ _lmpop = CommandDef(
         'handler': 'specredis.engine.types.list:lmpop_command',
         'propagate': {'mode': 'rewrite', 'rewrite': 'mpop_as_pop_count'},
         'keyspace_events': ['list:lpop', 'list:rpop', 'generic:del'],
+        'events_after_reply': ['list:lpop', 'list:rpop', 'generic:del'],
     },
     reply={'resp2': {'null': 'array'}},
 )
@@ -4842,6 +4861,7 @@ _lpop = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.list:lpop_command',
         'keyspace_events': ['list:lpop', 'generic:del'],
+        'events_after_reply': ['list:lpop', 'generic:del'],
     },
     reply={},
 )
@@ -4904,6 +4924,7 @@ _lpush = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.list:lpush_command',
         'keyspace_events': ['list:lpush', 'new:new'],
+        'events_after_reply': ['list:lpush'],
     },
     reply={},
 )
@@ -4935,6 +4956,7 @@ _lpushx = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.list:lpushx_command',
         'keyspace_events': ['list:lpush'],
+        'events_after_reply': ['list:lpush'],
     },
     reply={},
 )
@@ -5028,6 +5050,7 @@ _lset = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.list:lset_command',
         'keyspace_events': ['list:lset'],
+        'events_after_reply': ['list:lset'],
     },
     reply={},
 )
@@ -5077,10 +5100,10 @@ _memory__doctor = CommandDef(
     key_specs=(),
     tips=('nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.memory:memory_doctor_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.memory:memory_doctor_command'},
     reply={},
 )
 
@@ -5098,10 +5121,10 @@ _memory__help = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.memory:memory_help_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.memory:memory_help_command'},
     reply={},
 )
 
@@ -5119,10 +5142,10 @@ _memory__malloc_stats = CommandDef(
     key_specs=(),
     tips=('nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.memory:memory_malloc_stats_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.memory:memory_malloc_stats_command'},
     reply={},
 )
 
@@ -5140,10 +5163,10 @@ _memory__purge = CommandDef(
     key_specs=(),
     tips=('request_policy:all_shards', 'response_policy:all_succeeded'),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.memory:memory_purge_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.memory:memory_purge_command'},
     reply={},
 )
 
@@ -5161,10 +5184,10 @@ _memory__stats = CommandDef(
     key_specs=(),
     tips=('nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.memory:memory_stats_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.memory:memory_stats_command'},
     reply={},
 )
 
@@ -5188,10 +5211,10 @@ _memory__usage = CommandDef(
     ),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.memory:memory_usage_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.memory:memory_usage_command'},
     reply={},
 )
 
@@ -5209,10 +5232,10 @@ _memory = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
+    implemented=True,
     handler_name=None,
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': None},
     reply={},
     subcommands={
         b'doctor': _memory__doctor,
@@ -5786,6 +5809,7 @@ _pexpire = CommandDef(
         'handler': 'specredis.engine.expire:pexpire_command',
         'propagate': {'mode': 'rewrite', 'rewrite': 'expire_as_pexpireat'},
         'keyspace_events': ['generic:expire', 'generic:del'],
+        'events_after_reply': ['generic:expire'],
     },
     reply={},
 )
@@ -5818,6 +5842,7 @@ _pexpireat = CommandDef(
         'handler': 'specredis.engine.expire:pexpireat_command',
         'propagate': {'mode': 'rewrite', 'rewrite': 'expire_as_pexpireat'},
         'keyspace_events': ['generic:expire', 'generic:del'],
+        'events_after_reply': ['generic:expire'],
     },
     reply={},
 )
@@ -6690,6 +6715,7 @@ _rpop = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.list:rpop_command',
         'keyspace_events': ['list:rpop', 'generic:del'],
+        'events_after_reply': ['list:rpop', 'generic:del'],
     },
     reply={},
 )
@@ -6726,6 +6752,7 @@ _rpoplpush = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.list:rpoplpush_command',
         'keyspace_events': ['list:lpush', 'list:rpush', 'list:lpop', 'list:rpop', 'generic:del'],
+        'events_after_reply': ['list:rpop', 'generic:del'],
     },
     reply={},
 )
@@ -6757,6 +6784,7 @@ _rpush = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.list:rpush_command',
         'keyspace_events': ['list:rpush', 'new:new'],
+        'events_after_reply': ['list:rpush'],
     },
     reply={},
 )
@@ -6788,6 +6816,7 @@ _rpushx = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.list:rpushx_command',
         'keyspace_events': ['list:rpush'],
+        'events_after_reply': ['list:rpush'],
     },
     reply={},
 )
@@ -7119,6 +7148,7 @@ _sdiffstore = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.set:sdiffstore_command',
         'keyspace_events': ['set:sdiffstore', 'generic:del', 'new:new', 'keymiss:keymiss'],
+        'events_after_reply': ['set:sdiffstore', 'generic:del'],
     },
     reply={},
 )
@@ -7174,6 +7204,7 @@ _set = CommandDef(
         'getkeys': 'specredis.engine.keys:set_getkeys',
         'propagate': {'mode': 'rewrite', 'rewrite': 'set_absolute_expiry'},
         'keyspace_events': ['string:set', 'generic:expire', 'new:new', 'keymiss:keymiss'],
+        'events_after_reply': {'when_token': 'GET', 'from_arg': 3, 'events': ['new:new', 'string:set', 'generic:expire']},
     },
     reply={},
 )
@@ -7422,6 +7453,7 @@ _sinterstore = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.set:sinterstore_command',
         'keyspace_events': ['set:sinterstore', 'generic:del', 'new:new', 'keymiss:keymiss'],
+        'events_after_reply': ['set:sinterstore'],
     },
     reply={},
 )
@@ -7806,6 +7838,7 @@ _spop = CommandDef(
         'handler': 'specredis.engine.types.set:spop_command',
         'keyspace_events': ['set:spop', 'generic:del'],
         'propagate': {'mode': 'effects'},
+        'events_after_reply': ['generic:del'],
     },
     reply={},
 )
@@ -8122,6 +8155,7 @@ _sunionstore = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.set:sunionstore_command',
         'keyspace_events': ['set:sunionstore', 'generic:del', 'new:new', 'keymiss:keymiss'],
+        'events_after_reply': ['set:sunionstore', 'generic:del'],
     },
     reply={},
 )
@@ -8502,6 +8536,7 @@ _xadd = CommandDef(
         'handler': 'specredis.engine.types.stream:xadd_command',
         'propagate': {'mode': 'rewrite', 'rewrite': 'xadd_generated_id_exact_trim'},
         'keyspace_events': ['stream:xadd', 'stream:xtrim', 'new:new'],
+        'events_after_reply': ['stream:xadd', 'stream:xtrim'],
     },
     reply={},
 )
@@ -8628,6 +8663,7 @@ _xgroup__create = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.stream:xgroup_create_command',
         'keyspace_events': ['stream:xgroup-create', 'new:new'],
+        'events_after_reply': ['stream:xgroup-create'],
     },
     reply={},
 )
@@ -8721,6 +8757,7 @@ _xgroup__destroy = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.stream:xgroup_destroy_command',
         'keyspace_events': ['stream:xgroup-destroy'],
+        'events_after_reply': ['stream:xgroup-destroy'],
     },
     reply={},
 )
@@ -8773,6 +8810,7 @@ _xgroup__setid = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.stream:xgroup_setid_command',
         'keyspace_events': ['stream:xgroup-setid'],
+        'events_after_reply': ['stream:xgroup-setid'],
     },
     reply={},
 )
@@ -9179,6 +9217,7 @@ _xsetid = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.stream:xsetid_command',
         'keyspace_events': ['stream:xsetid'],
+        'events_after_reply': ['stream:xsetid'],
     },
     reply={},
 )
@@ -9242,6 +9281,7 @@ _zadd = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.zset:zadd_command',
         'keyspace_events': ['zset:zadd', 'zset:zincr', 'new:new'],
+        'events_after_reply': ['zset:zadd', 'zset:zincr'],
     },
     reply={},
 )
@@ -9371,6 +9411,7 @@ _zdiffstore = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.zset:zdiffstore_command',
         'keyspace_events': ['zset:zdiffstore', 'generic:del', 'new:new', 'keymiss:keymiss'],
+        'events_after_reply': ['zset:zdiffstore', 'generic:del'],
     },
     reply={},
 )
@@ -9402,6 +9443,7 @@ _zincrby = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.zset:zincrby_command',
         'keyspace_events': ['zset:zincr', 'new:new'],
+        'events_after_reply': ['zset:zincr'],
     },
     reply={},
 )
@@ -9500,6 +9542,7 @@ _zinterstore = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.zset:zinterstore_command',
         'keyspace_events': ['zset:zinterstore', 'generic:del', 'new:new', 'keymiss:keymiss'],
+        'events_after_reply': ['zset:zinterstore', 'generic:del'],
     },
     reply={},
 )
@@ -9816,6 +9859,7 @@ _zrangestore = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.zset:zrangestore_command',
         'keyspace_events': ['zset:zrangestore', 'generic:del', 'new:new', 'keymiss:keymiss'],
+        'events_after_reply': ['zset:zrangestore', 'generic:del'],
     },
     reply={},
 )
@@ -10224,6 +10268,7 @@ _zunionstore = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.zset:zunionstore_command',
         'keyspace_events': ['zset:zunionstore', 'generic:del', 'new:new', 'keymiss:keymiss'],
+        'events_after_reply': ['zset:zunionstore', 'generic:del'],
     },
     reply={},
 )
