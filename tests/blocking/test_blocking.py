@@ -74,8 +74,9 @@ def test_a_blocked_client_s_pipeline_waits(specredis, reference, protocol) -> No
     def scenario(s: Scene) -> None:
         a, b = s.client(), s.client()
         k = s.key("k")
+        blocked_before = s.blocked_clients()
         b.sock.sendall(b"".join(_encode(c) for c in (["BLPOP", k, 0], ["PING", "after"], ["LLEN", k])))
-        time.sleep(0.05)
+        s.wait_taken(b, blocked_before)
         s.expect(b, wait=0.3)
         s.call(a, "RPUSH", k, "v", "w")
         s.expect(b), s.expect(b), s.expect(b)
@@ -156,8 +157,12 @@ def test_disconnected_waiters_are_forgotten(specredis, reference, protocol) -> N
         k = s.key("k")
         s.send(b, "BLPOP", k, 0)
         s.send(c, "BLPOP", k, 0)
+        blocked = s.blocked_clients()
         b.close()
-        time.sleep(0.05)
+        deadline = time.monotonic() + 15
+        while s.blocked_clients() == blocked:       # the server has seen b go
+            assert time.monotonic() < deadline
+            time.sleep(0.002)
         s.call(a, "RPUSH", k, "only")
         s.expect(c)
         s.call(a, "LLEN", k)
