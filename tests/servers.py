@@ -11,12 +11,14 @@ failure, so a CI machine without the reference can never pass by skipping.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -26,10 +28,27 @@ from specredis.protocol.client import RespClient
 INSTALL_HINT = "install the reference with: apt-get install -y redis-server (or set SPECREDIS_REFERENCE=host:port)"
 
 
+#: Test servers listen on ports below Linux's ephemeral range (32768-60999): a port picked
+#: there by bind(0) is released before the server binds it, and meanwhile any of the many
+#: client connections of a test run may take it as its local port (the server then exits
+#: with "address in use"), or another worker's bind(0) may pick it too.
+PORT_RANGE = (10000, 32767)
+_port_rng = random.SystemRandom()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on now, outside the kernel's ephemeral range."""
+    for _ in range(200):
+        port = _port_rng.randint(*PORT_RANGE)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    with socket.socket() as probe:       # everything taken: let the kernel choose
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def wait_for_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 20.0) -> None:
@@ -75,23 +94,53 @@ class ServerProcess:
                 self.proc.wait()
 
 
+def listening_pid(port: int, host: str = "127.0.0.1") -> int | None:
+    """The ``process_id`` the server on ``port`` reports in INFO server (None if it does not say)."""
+    with RespClient(host, port, timeout=30) as probe:
+        info = probe.call("INFO", "server")
+    if isinstance(info, bytes):
+        for line in info.decode(errors="replace").splitlines():
+            if line.startswith("process_id:"):
+                return int(line.split(":", 1)[1])
+    return None
+
+
+def start_own_server(build: Callable[[int], list[str]], directory: str, log_path: str | None,
+                     attempts: int = 5) -> tuple[int, subprocess.Popen]:
+    """Run ``build(port)`` on a free port until the server answering there is the process we
+    started (INFO process_id): a port can be taken between free_port() and the server's bind,
+    and the server then exits -- or, worse, someone else's server answers on it."""
+    failures = []
+    for _ in range(attempts):
+        port = free_port()
+        out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - lives with the process
+        proc = subprocess.Popen(build(port), stdout=out, stderr=subprocess.STDOUT, cwd=directory)
+        try:
+            wait_for_port(port, proc)
+            pid = listening_pid(port)
+            if pid in (proc.pid, None) and proc.poll() is None:
+                return port, proc
+            failures.append(f"port {port}: process {pid} answered, not ours ({proc.pid})")
+        except RuntimeError as error:           # exited before listening (the port was taken)
+            failures.append(str(error))
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    if log_path:
+        with open(log_path, "rb") as handle:
+            sys.stderr.write(handle.read().decode(errors="replace"))
+    raise RuntimeError(f"could not start a server of our own in {attempts} attempts: {failures}")
+
+
 def start_specredis(*args: str, directory: str | None = None) -> ServerProcess:
     """Start ``specredis-server --port N --bind 127.0.0.1 --save "" [args]`` in a temp dir."""
-    port = free_port()
     directory = directory or tempfile.mkdtemp(prefix="specredis-")
     # No save points unless asked (as the reference below): RDB snapshots on FLUSHALL and at
     # shutdown would cost every test some disk I/O.
-    cmd = [sys.executable, "-m", "specredis.server", "--port", str(port), "--bind", "127.0.0.1",
-           "--dir", directory, "--save", "", *args]
-    log = open(os.path.join(directory, "server.log"), "ab")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=directory)
-    try:
-        wait_for_port(port, proc)
-    except Exception:
-        proc.kill()
-        with open(os.path.join(directory, "server.log"), "rb") as handle:
-            sys.stderr.write(handle.read().decode(errors="replace"))
-        raise
+    port, proc = start_own_server(
+        lambda port: [sys.executable, "-m", "specredis.server", "--port", str(port), "--bind", "127.0.0.1",
+                      "--dir", directory, "--save", "", *args],
+        directory, os.path.join(directory, "server.log"))
     return ServerProcess(port, proc, directory, "specredis", list(args))
 
 
@@ -114,10 +163,9 @@ def start_reference(*args: str, directory: str | None = None) -> ServerProcess:
     if remote:
         host, _, port = remote.rpartition(":")
         return ServerProcess(int(port), None, "", "reference", list(args), host=host or "127.0.0.1")
-    port = free_port()
     directory = directory or tempfile.mkdtemp(prefix="reference-")
-    cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", directory,
-           "--save", "", "--appendonly", "no", *args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=directory)
-    wait_for_port(port, proc)
+    port, proc = start_own_server(
+        lambda port: ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", directory,
+                      "--save", "", "--appendonly", "no", *args],
+        directory, None)
     return ServerProcess(port, proc, directory, "reference", list(args))
