@@ -98,6 +98,9 @@ def run(chunks: list[bytes], hot: Any, monkeypatch: pytest.MonkeyPatch) -> dict:
     side: dict[str, Any] = {}
     side_replies: list = []
     for chunk in chunks:
+        if isinstance(chunk, tuple) and chunk[0] == "clock":
+            now[0] += chunk[1]          # ("clock", ms): time passes
+            continue
         if isinstance(chunk, tuple):
             name, argv = chunk
             if name not in side:
@@ -475,3 +478,16 @@ def test_held_output_precedes_the_connections_own_replies(monkeypatch: pytest.Mo
     writer.data_received(resp("SET", "k", "1") + resp("INCR", "k"))
     tracker.data_received(resp("GET", "k"))
     assert bytes(tracker_transport.data[before:]) == b">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n$1\r\n2\r\n"
+
+
+def test_writes_meeting_expired_keys_propagate_as_the_python_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hot write that finds its key expired: the DEL, then the command only if it changed
+    something (Engine._propagate's ``changed``), wrapped in MULTI/EXEC when both go."""
+    setup = (resp("SET", "k", "1", "PX", "10") + resp("RPUSH", "l", "a") + resp("PEXPIRE", "l", "10") +
+             resp("HSET", "h", "f", "v") + resp("PEXPIRE", "h", "10") + resp("SET", "n", "5", "PX", "10") +
+             resp("SADD", "s", "m") + resp("PEXPIRE", "s", "10"))
+    later = (resp("LPOP", "l") + resp("GET", "k") + resp("HSET", "h", "f", "w") + resp("INCR", "n") +
+             resp("SREM", "s", "m") + resp("DEL", "nothing") + resp("RPOP", "l"))
+    result = same([setup, ("clock", 100), later], monkeypatch)
+    ops = [op for _, batch in result["propagated"] for op in batch]
+    assert [b"DEL", b"l"] in ops and [b"LPOP", b"l"] not in ops
