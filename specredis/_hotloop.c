@@ -493,7 +493,8 @@ static int stats_add(Stats *st, PyObject *cmd, long long elapsed_us, PyObject *e
  * The plain case of the benchmarked commands whose Python handlers cost the most runs
  * here instead of in Python: INCR/DECR of an integer string and HSET of a hash, each
  * doing exactly what its Python handler does in that case (engine/types/string.py
- * incr_command/incr_decr, engine/types/hash.py hset_command and HashValue.set). Anything
+ * incr_command/incr_decr and set_command without options, engine/types/hash.py hset_command
+ * and HashValue.set). Anything
  * else -- a missing key, a key with a TTL, a wrong type, a value that is not a short
  * canonical integer, an encoding conversion, a listpack field or value needing escapes,
  * anyone listening to changes (WATCH, client tracking, keyspace events), a wrong number
@@ -501,9 +502,10 @@ static int stats_add(Stats *st, PyObject *cmd, long long elapsed_us, PyObject *e
  * usual. Whatever happens around the handler (counters, propagation, hooks) stays in
  * run(). tests/perf compares the result with the pure-Python path.
  */
-static PyObject *incr_fn, *decr_fn, *hset_fn;
+static PyObject *incr_fn, *decr_fn, *hset_fn, *set_fn, *shared_values;
+static Py_ssize_t shared_max_len, shared_max_count;
 static PyTypeObject *database_type, *hash_type;
-static Py_ssize_t off_client_db, off_db_data, off_db_expires;
+static Py_ssize_t off_client_db, off_db_data, off_db_expires, off_db_scan_index, off_db_blocking_keys;
 static Py_ssize_t off_hash_blob, off_hash_count, off_hash_table, off_hash_scan_index;
 static PyObject *s_key_modified_hooks, *s_notify_flags, *s_config, *s_values, *s_hash_max_entries, *s_hash_max_value;
 static int fast_configured = 0;
@@ -612,6 +614,46 @@ static int fast_incr(PyObject *edict, PyObject *client, PyObject *argv, long lon
     }
     Py_DECREF(stored);
     *reply = r;
+    return 1;
+}
+
+/* SET key value (set_command without options): the value replaces whatever the key held,
+ * short values shared through string.py's _SHARED table (shared_value). Not taken when the
+ * key has a TTL (it may have expired: Python's lookup deletes it first), during a SCAN
+ * (its index learns of new keys), with clients blocked on keys, or with listeners. */
+static int fast_set(PyObject *edict, PyObject *client, PyObject *argv, PyObject **reply) {
+    if (PyList_GET_SIZE(argv) != 3)
+        return 0;
+    PyObject *db = slot_get(client, off_client_db);
+    if (db == NULL || Py_TYPE(db) != database_type)
+        return 0;
+    PyObject *data = slot_get(db, off_db_data), *expires = slot_get(db, off_db_expires);
+    PyObject *scan_index = slot_get(db, off_db_scan_index), *blocking = slot_get(db, off_db_blocking_keys);
+    if (data == NULL || expires == NULL || !PyDict_CheckExact(data) || !PyDict_CheckExact(expires) ||
+        scan_index != Py_None || blocking == NULL || !PyDict_CheckExact(blocking) || PyDict_GET_SIZE(blocking))
+        return 0;
+    PyObject *key = PyList_GET_ITEM(argv, 1), *value = PyList_GET_ITEM(argv, 2);
+    if (PyDict_GET_SIZE(expires) != 0) {
+        int has_ttl = PyDict_Contains(expires, key);
+        if (has_ttl != 0)
+            return has_ttl < 0 ? -1 : 0;
+    }
+    int rc = no_listeners(edict);
+    if (rc <= 0)
+        return rc;
+    if (PyBytes_GET_SIZE(value) <= shared_max_len) {
+        PyObject *shared = PyDict_GetItemWithError(shared_values, value);
+        if (shared != NULL)
+            value = shared;
+        else if (PyErr_Occurred())
+            return -1;
+        else if (PyDict_GET_SIZE(shared_values) < shared_max_count && PyDict_SetItem(shared_values, value, value) < 0)
+            return -1;
+    }
+    if (PyDict_SetItem(data, key, value) < 0 || add_dirty(edict, 1) < 0)
+        return -1;
+    Py_INCREF(OK_obj);
+    *reply = OK_obj;
     return 1;
 }
 
@@ -784,6 +826,8 @@ static inline int run_fast(PyObject *handler, PyObject *edict, FastCtx *ctx, PyO
         return fast_incr(edict, client, argv, 1, reply);
     if (handler == hset_fn)
         return fast_hset(edict, ctx, client, argv, reply);
+    if (handler == set_fn)
+        return fast_set(edict, client, argv, reply);
     if (handler == decr_fn)
         return fast_incr(edict, client, argv, -1, reply);
     return 0;
@@ -1144,11 +1188,14 @@ static PyObject *configure(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* configure_fast(incr_command, decr_command, hset_command, Database, HashValue): the Python
- * handlers that have a C version here, and the classes whose slots those read. */
+/* configure_fast(incr_command, decr_command, hset_command, Database, HashValue, set_command,
+ * shared_values, shared_max_len, shared_max_count): the Python handlers that have a C version
+ * here, the classes whose slots those read, and SET's table of shared short values. */
 static PyObject *configure_fast(PyObject *self, PyObject *args) {
-    PyObject *incr, *decr, *hset, *dbtype, *htype;
-    if (!PyArg_ParseTuple(args, "OOOO!O!", &incr, &decr, &hset, &PyType_Type, &dbtype, &PyType_Type, &htype))
+    PyObject *incr, *decr, *hset, *dbtype, *htype, *set, *shared;
+    Py_ssize_t max_len, max_count;
+    if (!PyArg_ParseTuple(args, "OOOO!O!OO!nn", &incr, &decr, &hset, &PyType_Type, &dbtype, &PyType_Type, &htype,
+                          &set, &PyDict_Type, &shared, &max_len, &max_count))
         return NULL;
     if (!configured) {
         PyErr_SetString(PyExc_RuntimeError, "configure() first");
@@ -1158,14 +1205,19 @@ static PyObject *configure_fast(PyObject *self, PyObject *args) {
     if ((off_client_db = member_offset(client_type, "db")) < 0 ||
         (off_db_data = member_offset((PyTypeObject *)dbtype, "data")) < 0 ||
         (off_db_expires = member_offset((PyTypeObject *)dbtype, "expires")) < 0 ||
+        (off_db_scan_index = member_offset((PyTypeObject *)dbtype, "scan_index")) < 0 ||
+        (off_db_blocking_keys = member_offset((PyTypeObject *)dbtype, "blocking_keys")) < 0 ||
         (off_hash_blob = member_offset((PyTypeObject *)htype, "blob")) < 0 ||
         (off_hash_count = member_offset((PyTypeObject *)htype, "count")) < 0 ||
         (off_hash_table = member_offset((PyTypeObject *)htype, "table")) < 0 ||
         (off_hash_scan_index = member_offset((PyTypeObject *)htype, "scan_index")) < 0)
         return NULL;
-    PyObject **slots[] = {&incr_fn, &decr_fn, &hset_fn, (PyObject **)&database_type, (PyObject **)&hash_type};
-    PyObject *values[] = {incr, decr, hset, dbtype, htype};
-    for (int i = 0; i < 5; i++) {
+    PyObject **slots[] = {&incr_fn, &decr_fn, &hset_fn, (PyObject **)&database_type, (PyObject **)&hash_type,
+                          &set_fn, &shared_values};
+    PyObject *values[] = {incr, decr, hset, dbtype, htype, set, shared};
+    shared_max_len = max_len;
+    shared_max_count = max_count;
+    for (int i = 0; i < 7; i++) {
         Py_INCREF(values[i]);
         Py_XSETREF(*slots[i], values[i]);
     }

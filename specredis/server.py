@@ -77,12 +77,13 @@ def _load_hot_loop() -> Any:
     _hotloop.configure(Client, RequestParser, CLIENT_MULTI | CLIENT_PUBSUB, _SLOW_FLAGS, OK, PONG, NO_REPLY,
                        _NOT_RUN, RedisError, encode_into)
     if hasattr(_hotloop, "configure_fast"):
-        # The handlers with a C version of their plain case (INCR, DECR, HSET).
+        # The handlers with a C version of their plain case (INCR, DECR, HSET, SET).
         from specredis.engine.keyspace import Database
+        from specredis.engine.types import string
         from specredis.engine.types.hash import HashValue, hset_command
-        from specredis.engine.types.string import decr_command, incr_command
 
-        _hotloop.configure_fast(incr_command, decr_command, hset_command, Database, HashValue)
+        _hotloop.configure_fast(string.incr_command, string.decr_command, hset_command, Database, HashValue,
+                                string.set_command, string._SHARED, string._SHARED_LEN, string._SHARED_MAX)
     return _hotloop.run
 
 

@@ -282,7 +282,7 @@ COMMANDS = st.sampled_from([
     ("HGETALL", "k{}"), ("DEL", "k{}"), ("EXPIRE", "k{}", "{}"), ("TTL", "k{}"), ("GET",), ("SET", "k{}"),
     ("DBSIZE",), ("INFO", "keyspace"), ("MULTI",), ("EXEC",), ("DISCARD",), ("HELLO", "3"), ("HELLO", "2"),
     ("CLIENT", "REPLY", "SKIP"), ("ZADD", "k{}", "{}", "m"), ("ZSCORE", "k{}", "m"), ("WATCH", "k{}"),
-    ("PUBLISH", "c{}", "m{}"), ("HSET", "k{}", "f{}", "{}", "g", "{}"), ("DECR", "k{}"),
+    ("PUBLISH", "c{}", "m{}"), ("HSET", "k{}", "f{}", "{}", "g", "{}"), ("DECR", "k{}"), ("SET", "k{}", "{}"),
 ])
 
 
@@ -382,8 +382,29 @@ def test_hset_c_handler_cases(monkeypatch: pytest.MonkeyPatch) -> None:
     assert b"-ERR wrong number of arguments for 'hset' command\r\n" in result["output"]
 
 
+def _set_script() -> list[bytes]:
+    return [resp("SET", "a", "1"), resp("SET", "a", "2"), resp("SET", "a", ""), resp("SET", "a", "x" * 16),
+            resp("SET", "b", "x" * 16), resp("SET", "c", "y" * 17), resp("LPUSH", "l", "1"), resp("SET", "l", "now a string"),
+            resp("TYPE", "l"), resp("SET", "t", "1", "EX", "100"), resp("SET", "t", "2"), resp("TTL", "t"),
+            resp("SET", "t2", "1", "PX", "10"), resp("SET", "other", "1"), resp("SET", "a", "1", "NX"), resp("SET", "a"),
+            resp("SET", "a", "1", "2"), resp("OBJECT", "ENCODING", "c"), resp("MGET", "a", "b", "c", "t")]
+
+
+def test_set_c_handler_cases(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SET key value over every type, with TTLs, with options (the Python handler), arity errors;
+    then with a client blocked on a key and during a SCAN (both leave SET to Python)."""
+    chunks: list = [b"".join(_set_script()), ("clock", 50), resp("SET", "t2", "later") + resp("TTL", "t2")]
+    chunks += [("blocker", ["BLPOP", "wait", "0"]), resp("SET", "x", "1") + resp("SET", "wait", "str") +
+               resp("DEL", "wait") + resp("RPUSH", "wait", "v")]
+    chunks += [resp("SCAN", "0", "COUNT", "2"), resp("SET", "new1", "1") + resp("SET", "new2", "2") + resp("SET", "a", "9"),
+               resp("SCAN", "0", "COUNT", "1000")]
+    result = same(chunks, monkeypatch)
+    assert b"-ERR syntax error" in result["output"]
+    assert ("blocker", encode([b"wait", b"v"], 3)) in result["side"] or result["side_sinks"]["blocker"]
+
+
 def test_c_handlers_cut_anywhere(monkeypatch: pytest.MonkeyPatch) -> None:
-    data = b"".join(_incr_script() + _hset_script())
+    data = b"".join(_incr_script() + _hset_script() + _set_script())
     rng = random.Random(3)
     chunks, i = [], 0
     while i < len(data):
@@ -397,7 +418,8 @@ def test_c_handlers_with_listeners(monkeypatch: pytest.MonkeyPatch) -> None:
     """Other clients watch, track, monitor and subscribe to keyspace events while INCR, DECR and
     HSET run: the Python handlers (which the C ones defer to) give them the same view."""
     setup = [resp("SET", "n", "1"), resp("HSET", "h", "f", "v"), resp("HSET", "big", *[f"f{i}" for i in range(600)])]
-    hot = [resp("INCR", "n"), resp("DECR", "n"), resp("HSET", "h", "f", "w", "g", "1"), resp("HSET", "big", "f1", "x")]
+    hot = [resp("INCR", "n"), resp("DECR", "n"), resp("HSET", "h", "f", "w", "g", "1"), resp("HSET", "big", "f1", "x"),
+           resp("SET", "s", "v"), resp("SET", "n2", "1")]
     chunks: list = [b"".join(setup)]
     chunks += [("watcher", ["WATCH", "n", "h", "big"]), b"".join(hot), ("watcher", ["MULTI"]),
                ("watcher", ["GET", "n"]), ("watcher", ["EXEC"])]
