@@ -583,6 +583,12 @@ class Eviction:
             self.exceeded_total_us += time.monotonic_ns() // 1000 - self.exceeded_since_us
             self.exceeded_since_us = 0
 
+    def reset_stats(self) -> None:
+        """CONFIG RESETSTAT: the exceeded-time counters restart (a current excess from now)."""
+        self.exceeded_total_us = 0
+        if self.exceeded_since_us:
+            self.exceeded_since_us = time.monotonic_ns() // 1000
+
     def info_fields(self) -> list[tuple[str, Any]]:
         current = time.monotonic_ns() // 1000 - self.exceeded_since_us if self.exceeded_since_us else 0
         return [("total_eviction_exceeded_time", (self.exceeded_total_us + current) // 1000),
@@ -708,4 +714,5 @@ def install(engine: Engine) -> None:
     engine.cron_hooks.append(state.cron)
     engine.extensions.setdefault("info_fields", {}).setdefault("stats", []).append(
         lambda _engine: state.info_fields())
+    engine.extensions.setdefault("resetstat_hooks", []).append(state.reset_stats)
     state.reconfigure()
