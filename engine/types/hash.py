@@ -248,6 +248,8 @@ def _written(client: Client, key: bytes, event: str, dirty: int) -> None:
 
 def hset_command(client: Client, argv: list[bytes]) -> int:
     """HSET key field value [field value ...]"""
+    # specredis/_hotloop.c has a C version of the case of an existing hash without listeners
+    # (fast_hset, which writes the listpack blob format above): change both together.
     if len(argv) % 2:
         raise wrong_arity("hset")
     db = client.db

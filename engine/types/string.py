@@ -208,7 +208,8 @@ def shared_value(value: bytes) -> bytes:
 def set_command(client: Client, argv: list[bytes]) -> Any:
     """SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]"""
     if len(argv) == 3:
-        # The hot path: no options, so no parsing, no old value, no TTL to set.
+        # The hot path: no options, so no parsing, no old value, no TTL to set. (specredis/
+        # _hotloop.c has a C version of it, fast_set: change both together.)
         db = client.db
         key = argv[1]
         if db.expires and key in db.expires:
@@ -505,6 +506,8 @@ def incr_decr(client: Client, key: bytes, increment: int) -> int:
 
 def incr_command(client: Client, argv: list[bytes]) -> int:
     """INCR key"""
+    # specredis/_hotloop.c has a C version of the plain case (fast_incr, for DECR too):
+    # change both together.
     # The hot case inline: a small non-negative canonical integer without TTL, nothing
     # listening for modifications (incr_decr's steps for it, in its order).
     db = client.db
