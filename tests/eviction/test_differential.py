@@ -406,3 +406,28 @@ def test_idle_time_grows(specredis: ServerProcess, reference: ServerProcess) -> 
             client.call("CONFIG", "SET", "maxmemory-policy", "noeviction")
             client.call("DEL", "aging")
             client.close()
+
+
+def _info(client: object, section: str) -> dict[str, str]:
+    text = client.call("INFO", section).decode()
+    return dict(line.split(":", 1) for line in text.splitlines()[1:] if ":" in line)
+
+
+def test_info_memory_fields_and_their_movement(pair: list) -> None:
+    """INFO memory has Redis's fields in Redis's order; used_memory grows with keys and goes
+    back down when they are deleted (RSS would not), with or without maxmemory."""
+    names = [list(_info(client, "memory")) for client in pair]
+    assert names[1] == names[0]
+    for maxmemory in ("0", "1gb"):
+        for client in pair:
+            client.call("CONFIG", "SET", "maxmemory", maxmemory)
+            empty = int(_info(client, "memory")["used_memory"])
+            client.pipeline([["SET", f"key:{i}", "v" * 100] for i in range(5000)])
+            full = int(_info(client, "memory")["used_memory"])
+            assert full - empty > 5000 * 100, (maxmemory, empty, full)
+            client.call("FLUSHALL")
+            assert int(_info(client, "memory")["used_memory"]) < empty + (full - empty) // 10, maxmemory
+            info = _info(client, "memory")
+            assert info["maxmemory"] == ("0" if maxmemory == "0" else str(1 << 30))
+            assert int(info["used_memory_rss"]) > 0 and float(info["mem_fragmentation_ratio"]) > 0
+        assert all(_info(client, "memory")["maxmemory_policy"] == "noeviction" for client in pair)
