@@ -62,6 +62,7 @@ FLOAT_BYTES = 32
 TUPLE2_BYTES = 64
 MEMORY_USAGE_SAMPLES = 5        # MEMORY USAGE's default SAMPLES
 DATASET_SAMPLE_KEYS = 16        # keys sampled per database for the estimate while maxmemory is 0
+_SAMPLE_TRIES = 8               # random slots tried per sampled key before taking a walked-to one
 _getsizeof = sys.getsizeof
 
 
@@ -99,8 +100,10 @@ def _entry_count(d: dict) -> int:
 def sample_keys(d: dict, count: int, rng: random.Random) -> list:
     """Up to ``count`` keys of ``d`` picked at random (with repeats possible), O(count).
 
-    Each pick walks from a random entry index to the next live entry (PyDict_Next), as
-    Redis's dictGetRandomKey walks from a random bucket."""
+    Each pick is the key at a random entry index (PyDict_Next from there), as Redis's
+    dictGetRandomKey picks a random bucket. Slots of deleted keys are retried a few times;
+    in a dict that is mostly deleted slots (mass deletions without inserts since, which
+    would resize it) picks then favour the keys that follow runs of deleted ones."""
     size = len(d)
     if size == 0:
         return []
@@ -114,9 +117,20 @@ def sample_keys(d: dict, count: int, rng: random.Random) -> list:
     picked = []
     randrange = rng.randrange
     for _ in range(count):
-        pos.value = randrange(span)
-        if not _dict_next(d, pos_ref, key_ref, value_ref):
-            # Past the last live entry: start over from the beginning.
+        # Accept a pick only if the random slot itself holds a live key (rejection sampling):
+        # walking on from a slot of a deleted key would favour the key after a run of
+        # deleted ones (evictions delete the oldest keys, at the front). After a few tries,
+        # take the walk's key anyway.
+        found = False
+        for _attempt in range(_SAMPLE_TRIES):
+            start = randrange(span)
+            pos.value = start
+            if _dict_next(d, pos_ref, key_ref, value_ref):
+                found = True
+                if pos.value == start + 1:
+                    break
+        if not found:
+            # Every try was past the last live entry: the first key.
             pos.value = 0
             if not _dict_next(d, pos_ref, key_ref, value_ref):
                 break
