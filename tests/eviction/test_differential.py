@@ -431,3 +431,20 @@ def test_info_memory_fields_and_their_movement(pair: list) -> None:
             assert info["maxmemory"] == ("0" if maxmemory == "0" else str(1 << 30))
             assert int(info["used_memory_rss"]) > 0 and float(info["mem_fragmentation_ratio"]) > 0
         assert all(_info(client, "memory")["maxmemory_policy"] == "noeviction" for client in pair)
+
+
+def test_debug_reload_keeps_idle_times_and_counters(pair: list) -> None:
+    """DEBUG RELOAD saves and loads the IDLE/FREQ opcodes: the clocks survive it."""
+    for client in pair:
+        client.call("SET", "k", "v")
+    payloads = [client.call("DUMP", "k") for client in pair]
+    results = []
+    for policy, option, value, query in (("allkeys-lru", "IDLETIME", "500", "IDLETIME"),
+                                         ("allkeys-lfu", "FREQ", "42", "FREQ")):
+        for client, payload in zip(pair, payloads, strict=True):
+            client.call("CONFIG", "SET", "maxmemory-policy", policy)
+            client.call("RESTORE", "k", "0", payload, "REPLACE", option, value)
+            client.call("DEBUG", "RELOAD")
+        results += run_both(pair, [["OBJECT", query, "k"]])
+    for command, expected, got in results:
+        assert abs(got - expected) <= 1 and abs(expected - (500 if command[1] == "IDLETIME" else 42)) <= 1, command

@@ -272,3 +272,12 @@ def test_info_fields(server: Server) -> None:
     assert int(memory["used_memory_rss"]) > 0
     stats = info_text(server.engine, [b"stats"])
     assert "evicted_keys:0" in stats and "total_eviction_exceeded_time:0" in stats
+
+
+def test_keys_stored_without_hooks_are_counted_after_the_cron(server: Server) -> None:
+    """A load from disk fills the dicts directly: the cron's check finds the difference."""
+    server("CONFIG", "SET", "maxmemory", "1gb")
+    empty = server.used()
+    server.engine.databases[0].data.update({b"loaded:%d" % i: b"x" * 100 for i in range(1000)})
+    server.advance(100)
+    assert server.used() - empty > 1000 * 100
