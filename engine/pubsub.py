@@ -185,7 +185,11 @@ class _Frames:
     def for_protocol(self, resp: int) -> Raw:
         raw = self.encoded.get(resp)
         if raw is None:
-            raw = self.encoded[resp] = Raw(encode(Push(list(self.items)), resp))
+            # A push of bulk strings (what encode(Push(...)) writes), formatted directly: this
+            # runs once per PUBLISH with a subscriber.
+            items = self.items
+            raw = self.encoded[resp] = Raw((b">%d\r\n" if resp == 3 else b"*%d\r\n") % len(items) + b"".join(
+                [b"$%d\r\n%s\r\n" % (len(item), item) for item in items]))
         return raw
 
 
