@@ -425,6 +425,116 @@ local function redis_acl_check_cmd(...)
   error({err = v}, 0)
 end
 
+-- The Lua debugger (LDB, engine/ldb.py). While a session runs, a line hook (with a count
+-- hook for runaway loops) stops where the session says and hands Python the script's frames.
+local ldb = {active = false, step = false, luabp = false, bps = {}, line = 0}
+local USER_SCRIPT = '@user_script'
+local getlocal = debug.getlocal
+local py_ldb_stop, py_ldb_timed_out, py_ldb_debug = py.ldb_stop, py.ldb_timed_out, py.ldb_debug
+
+-- A Lua value as the debugger shows it: strings quoted and escaped, tables as {a; b} when
+-- they are sequences 1..n in iteration order, else {[k]=v; ...}, other objects by address.
+local LDB_MAX_DEPTH = 18
+local function ldb_escape(c)
+  if c == '\\' then return '\\\\' end
+  if c == '"' then return '\\"' end
+  if c == '\n' then return '\\n' end
+  if c == '\r' then return '\\r' end
+  if c == '\t' then return '\\t' end
+  if c == '\a' then return '\\a' end
+  if c == '\b' then return '\\b' end
+  return string_format('\\x%02x', string_byte(c))
+end
+local string_gsub, G_tostring = string.gsub, tostring
+local function ldb_repr(v, depth)
+  local t = type(v)
+  if t == 'string' then return '"' .. string_gsub(v, '[%c\\"\128-\255]', ldb_escape) .. '"' end
+  if t == 'number' then return string_format('%g', v) end
+  if t == 'boolean' or t == 'nil' then return G_tostring(v) end
+  if t == 'table' then
+    if depth >= LDB_MAX_DEPTH then return '<max recursion level reached! Nested table?>' end
+    local keyed, listed, expected, is_list = {}, {}, 1, true
+    local k, item = next(v)
+    while k ~= nil do
+      local value = ldb_repr(item, depth + 1)
+      if is_list and k == expected then
+        expected = expected + 1
+        listed[#listed + 1] = value
+      else
+        is_list = false
+      end
+      keyed[#keyed + 1] = '[' .. ldb_repr(k, depth + 1) .. ']=' .. value
+      k, item = next(v, k)
+    end
+    return '{' .. table_concat(is_list and listed or keyed, '; ') .. '}'
+  end
+  local address = string_sub(G_tostring(v), #t + 3)
+  return '"' .. t .. '@' .. address .. '"'
+end
+
+local function ldb_breakpoint()
+  if ldb.active then
+    ldb.luabp = true
+    return true
+  end
+  return false
+end
+
+local function ldb_debug(...)
+  if ldb.active then
+    local parts = {}
+    for i = 1, select('#', ...) do parts[i] = ldb_repr((select(i, ...)), 0) end
+    py_ldb_debug(ldb.line, table_concat(parts, ', '))
+  end
+end
+
+-- The frames of the script's own code, innermost first, for print and trace: the line each
+-- is at, its function's name, and its locals as name, value pairs (values may be nil).
+local function ldb_frames()
+  local frames, level = {}, 3       -- 1: this function, 2: the hook, 3: the running code
+  while true do
+    local info = getinfo(level, 'Sln')
+    if info == nil then break end
+    if info.source == USER_SCRIPT then
+      local vars, i = {}, 1
+      while true do
+        local name, value = getlocal(level, i)
+        if name == nil then break end
+        vars[2 * i - 1], vars[2 * i] = name, ldb_repr(value, 0)
+        i = i + 1
+      end
+      frames[#frames + 1] = {line = info.currentline, name = info.name or false, count = i - 1, vars = vars}
+    end
+    level = level + 1
+  end
+  return frames
+end
+
+local function ldb_hook(event, line)
+  local info = getinfo(2, 'Sl')
+  if info.source ~= USER_SCRIPT then return end
+  local reason
+  if event == 'count' then
+    line = info.currentline
+    if ldb.step or ldb.luabp or ldb.bps[line] or not py_ldb_timed_out() then return end
+    reason = 'timeout reached, infinite loop?'
+  else
+    ldb.line = line
+    if ldb.luabp then
+      reason = 'redis.breakpoint() called'
+    elseif ldb.bps[line] then
+      reason = 'break point'
+    elseif ldb.step then
+      reason = 'step over'
+    else
+      return
+    end
+  end
+  ldb.step, ldb.luabp = false, false
+  local failure = py_ldb_stop(line, reason, ldb_frames())
+  if failure then error({err = failure}, 0) end
+end
+
 local redis_common = {
   LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
   REDIS_VERSION = py.version, REDIS_VERSION_NUM = py.version_num,
@@ -439,8 +549,8 @@ local function redis_table(with_eval_extras)
   r.REPL_NONE, r.REPL_AOF, r.REPL_SLAVE, r.REPL_REPLICA, r.REPL_ALL = 0, 1, 2, 2, 3
   if with_eval_extras then
     r.replicate_commands = function() return true end
-    r.breakpoint = function() return false end
-    r.debug = function() end
+    r.breakpoint = ldb_breakpoint
+    r.debug = ldb_debug
   end
   return r
 end
@@ -638,6 +748,39 @@ if flavour == 'eval' then
     arm_hook()
     return finish(xpcall(f, error_handler))
   end
+
+  function entry.run_debug(f, keys, argv, instructions)
+    rawset(S, 'KEYS', keys)
+    rawset(S, 'ARGV', argv)
+    ldb.active, ldb.step, ldb.luabp, ldb.bps, ldb.line = true, true, false, {}, 0
+    sethook(ldb_hook, 'l', instructions)
+    local kind, a, b, c, d = finish(xpcall(f, error_handler))
+    sethook()
+    ldb.active = false
+    return kind, a, b, c, d
+  end
+
+  -- The debugger's eval: the code as an expression first, else as a statement; its first value.
+  function entry.ldb_eval(code)
+    local f, err = compile_text('return ' .. code, '@ldb_eval')
+    if f == nil then
+      f, err = compile_text(code, '@ldb_eval')
+      if f == nil then return false, err end
+    end
+    local ok, value = pcall(f)
+    if not ok then
+      if type(value) == 'table' then
+        local msg = rawget(value, 'err')
+        if type(msg) == 'string' then value = msg end
+      end
+      return false, tostring(value)
+    end
+    return true, ldb_repr(value, 0)
+  end
+
+  function entry.ldb_global(name)
+    return ldb_repr(rawget(S, name), 0)
+  end
 else
   -- Functions: libraries load with a minimal environment, then run with the full one.
   local runtime_redis = protect(redis_table(false))
@@ -687,6 +830,14 @@ function entry.disarm()
   sethook()
 end
 
+function entry.ldb_state()
+  return ldb
+end
+
+function entry.ldb_repr(v)
+  return ldb_repr(v, 0)
+end
+
 function entry.new_table()
   return {}
 end
@@ -720,12 +871,16 @@ class LuaState:
             b"libs": libs.tables(),
             b"register_function": register_function or _no_register,
             b"untail": untail,
+            b"ldb_stop": self._ldb_stop,
+            b"ldb_timed_out": self._ldb_timed_out,
+            b"ldb_debug": self._ldb_debug,
         })
         prelude = self.lua.execute("return loadstring(...)", _PRELUDE.encode(), b"=internal")
         self.entry = prelude(bridge, flavour.encode())
         self._flat_range = self.entry[b"flat_range"]
         self._run = self.entry[b"run"]
         self.hook_callback: Any = None      # set by scripting.py: called by the instruction hook
+        self.ldb: Any = None                # the debugging session (engine/ldb.py) while one runs
         # While a library's top-level code runs (FUNCTION LOAD/RESTORE): when it must be done,
         # on time.monotonic()'s clock (Redis's LOAD_TIMEOUT_MS).
         self.load_deadline: float | None = None
@@ -761,6 +916,34 @@ class LuaState:
             self.run = previous
             self.entry[b"disarm"]()
         return self.to_reply(result, run)
+
+    def call_debug(self, run: ScriptRun, function: Any, keys: list[bytes], args: list[bytes], session: Any) -> Any:
+        """:meth:`call` under the Lua debugger: ``session`` (engine/ldb.py) gets every stop."""
+        client = self.script_client
+        caller = run.caller
+        client.db = caller.db
+        client.resp = 2
+        client.user = caller.user
+        client.authenticated = True
+        previous, previous_ldb = self.run, self.ldb
+        self.run, self.ldb = run, session
+        try:
+            result = self.entry[b"run_debug"](function, self.table_from(keys), self.table_from(args),
+                                              HOOK_INSTRUCTIONS)
+        finally:
+            self.run, self.ldb = previous, previous_ldb
+            self.entry[b"disarm"]()
+        return self.to_reply(result, run)
+
+    def _ldb_stop(self, line: int, reason: bytes, frames: Any) -> bytes | None:
+        return self.ldb.stop(line, reason.decode(), frames) if self.ldb is not None else None
+
+    def _ldb_timed_out(self) -> bool:
+        return self.ldb is not None and self.ldb.timed_out()
+
+    def _ldb_debug(self, line: int, values: bytes) -> None:
+        if self.ldb is not None:
+            self.ldb.log_debug(line, values.decode("utf-8", "surrogateescape"))
 
     # -- Lua values -> replies -----------------------------------------------------------
 
@@ -1012,6 +1195,14 @@ class LuaState:
         argv = self._argv_from_lua(args)
         if isinstance(argv, str):
             return 3, argv.encode()
+        ldb = self.ldb
+        if ldb is not None and ldb.tracing:
+            # The Lua debugger shows what a stepped line sends and gets (engine/ldb.py).
+            return ldb.traced_call(self, run, argv)
+        return self.run_command(run, argv)
+
+    def run_command(self, run: ScriptRun, argv: list[bytes]) -> tuple:
+        """Run one redis.call's command: (0, value) | (1, status) | (2, error text)."""
         engine = self.engine
         cmd = _lookup(engine, argv)
         if cmd is None:
@@ -1033,6 +1224,9 @@ class LuaState:
         client = self.script_client
         client.resp = run.resp
         reply = engine.call(client, cmd, argv)
+        ldb = self.ldb
+        if ldb is not None and ldb.tracing:
+            ldb.last_reply = reply
         kind = type(reply)
         if kind is bytes or kind is int:
             return 0, reply

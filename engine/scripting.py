@@ -170,8 +170,9 @@ class Scripting:
     # -- running ----------------------------------------------------------------------
 
     def run(self, client: Client, lua: LuaState, function: Any, run: ScriptRun, keys: list[bytes],
-            args: list[bytes]) -> Any:
-        """Run ``function`` as ``run``: atomically, with the script's effects propagated."""
+            args: list[bytes], session: Any = None) -> Any:
+        """Run ``function`` as ``run``: atomically, with the script's effects propagated
+        (under the Lua debugger when ``session``, an engine/ldb.py session, is given)."""
         engine = self.engine
         consumers = engine.propagation_consumers
         collected: list[tuple[int, list[bytes]]] = []
@@ -188,6 +189,8 @@ class Scripting:
         fixed_here = engine.fix_time()
         try:
             with suspend_serving(engine):
+                if session is not None:
+                    return lua.call_debug(run, function, keys, args, session)
                 return lua.call(run, function, keys, args)
         finally:
             if fixed_here:
@@ -253,6 +256,17 @@ def scripting(engine: Engine) -> Scripting:
 # -- EVAL family ----------------------------------------------------------------------------
 
 def _eval(client: Client, argv: list[bytes], by_sha: bool, read_only: bool) -> Any:
+    if client.extra and "ldb" in client.extra:
+        # SCRIPT DEBUG YES|SYNC was given: this EVAL is a debugging session (engine/ldb.py).
+        if by_sha:
+            raise RedisError("ERR Please use EVAL instead of EVALSHA for debugging")
+        from specredis.engine import ldb
+        return ldb.debug_eval(client, argv, read_only)
+    return run_eval(client, argv, by_sha, read_only)
+
+
+def run_eval(client: Client, argv: list[bytes], by_sha: bool, read_only: bool, session: Any = None) -> Any:
+    """The EVAL family's work: load (or find) the script and run it."""
     numkeys = parse_numkeys(argv)
     state = scripting(client.engine)
     if by_sha:
@@ -271,7 +285,7 @@ def _eval(client: Client, argv: list[bytes], by_sha: bool, read_only: bool) -> A
     run.command_argv = argv
     keys = argv[3:3 + numkeys]
     args = argv[3 + numkeys:]
-    return state.run(client, state.lua, script.function, run, keys, args)
+    return state.run(client, state.lua, script.function, run, keys, args, session)
 
 
 def eval_command(client: Client, argv: list[bytes]) -> Any:
@@ -323,14 +337,18 @@ def script_kill_command(client: Client, argv: list[bytes]) -> Any:
 
 def script_debug_command(client: Client, argv: list[bytes]) -> Any:
     """SCRIPT DEBUG YES|SYNC|NO"""
-    if client.flags & CLIENT_MULTI:
-        raise RedisError("ERR SCRIPT DEBUG must be called outside MULTI")
+    # Redis refuses it while replies to earlier requests wait to be written (a pipeline, or
+    # EXEC's array around it): the session will write to the socket directly.
+    if client.flags & CLIENT_MULTI or getattr(client.sink, "out", None) or client.sink.output_buffer_size():
+        raise RedisError("ERR SCRIPT DEBUG must be called outside a pipeline")
     mode = argv[2].lower()
     if mode == b"no":
+        client.extra.pop("ldb", None)
         return OK
     if mode in (b"yes", b"sync"):
-        # There is no Lua debugger (LDB) here: refuse rather than pretend a session started.
-        raise RedisError("ERR SCRIPT DEBUG YES/SYNC is not supported: this server has no Lua debugger")
+        # The client's next EVAL starts a Lua debugger session (engine/ldb.py): forked for YES.
+        client.extra["ldb"] = mode.decode()
+        return OK
     raise RedisError("ERR Use SCRIPT DEBUG YES/SYNC/NO")
 
 
