@@ -61,6 +61,7 @@ INT_BYTES = 32
 FLOAT_BYTES = 32
 TUPLE2_BYTES = 64
 MEMORY_USAGE_SAMPLES = 5        # MEMORY USAGE's default SAMPLES
+ACCOUNTING_SAMPLES = 1          # elements sampled per write while maxmemory is set
 DATASET_SAMPLE_KEYS = 16        # keys sampled per database for the estimate while maxmemory is 0
 _SAMPLE_TRIES = 8               # random slots tried per sampled key before taking a walked-to one
 _getsizeof = sys.getsizeof
@@ -315,7 +316,7 @@ class MemoryAccounting:
     def rescan(self, db: Database) -> None:
         """Recompute one database's estimates from scratch (after a load, or a mismatch)."""
         expires = db.expires
-        sizes = {key: key_bytes(key, value) + (EXPIRE_ENTRY_BYTES if key in expires else 0)
+        sizes = {key: key_bytes(key, value, ACCOUNTING_SAMPLES) + (EXPIRE_ENTRY_BYTES if key in expires else 0)
                  for key, value in db.data.items()}
         db_total = sum(sizes.values())
         self.total += db_total - self.db_totals[db.id]
@@ -335,7 +336,8 @@ class MemoryAccounting:
             if type(value) is bytes:
                 new += (_getsizeof(value) + 15) & ~15
             else:
-                new += value_bytes(value)
+                # One sampled element per write keeps this O(1) and cheap; MEMORY USAGE samples 5.
+                new += value_bytes(value, ACCOUNTING_SAMPLES)
             if key in db.expires:
                 new += EXPIRE_ENTRY_BYTES
             old = sizes.get(key, 0)
