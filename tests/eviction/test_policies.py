@@ -281,3 +281,20 @@ def test_keys_stored_without_hooks_are_counted_after_the_cron(server: Server) ->
     server.engine.databases[0].data.update({b"loaded:%d" % i: b"x" * 100 for i in range(1000)})
     server.advance(100)
     assert server.used() - empty > 1000 * 100
+
+
+def test_memory_doctor_reports(server: Server) -> None:
+    from specredis.engine.memory import DOCTOR_EMPTY, DOCTOR_OK, DOCTOR_PEAK
+
+    assert server("MEMORY", "DOCTOR").text == DOCTOR_EMPTY.encode()
+    server("CONFIG", "SET", "maxmemory", "1gb")
+    fill(server, "big", 12_000, 1000)
+    assert server("MEMORY", "DOCTOR").text == DOCTOR_OK.encode()
+    for i in range(6000):
+        server("DEL", f"big{i}")
+    report = server("MEMORY", "DOCTOR").text.decode()
+    assert report.startswith("Sam, I detected a few issues in this Redis instance memory implants:\n\n")
+    assert DOCTOR_PEAK in report and report.endswith("I'm here to keep you safe, Sam. I want to help you.\n")
+    stats = dict(server("MEMORY", "STATS").pairs)
+    assert stats[b"peak.allocated"] > stats[b"total.allocated"] > 6000 * 1000
+    assert stats[b"keys.count"] == 6000
