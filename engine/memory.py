@@ -322,6 +322,8 @@ class MemoryAccounting:
         self.total += db_total - self.db_totals[db.id]
         self.db_totals[db.id] = db_total
         self.sizes[db.id] = sizes
+        if self.total > self.near_limit and self.on_near_limit is not None:
+            self.on_near_limit()
 
     def key_modified(self, db: Database, key: bytes) -> None:
         """A key was written, created or deleted: update its estimate (O(samples))."""

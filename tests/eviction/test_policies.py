@@ -298,3 +298,14 @@ def test_memory_doctor_reports(server: Server) -> None:
     stats = dict(server("MEMORY", "STATS").pairs)
     assert stats[b"peak.allocated"] > stats[b"total.allocated"] > 6000 * 1000
     assert stats[b"keys.count"] == 6000
+
+
+def test_a_load_past_the_limit_evicts_after_the_cron(server: Server) -> None:
+    server("CONFIG", "SET", "maxmemory-policy", "allkeys-random")
+    server("CONFIG", "SET", "maxmemory-eviction-tenacity", "100")
+    server("CONFIG", "SET", "maxmemory", STARTUP_BYTES + 50_000)
+    server.engine.databases[0].data.update({b"loaded:%d" % i: b"x" * 100 for i in range(2000)})
+    server.advance(100)
+    server("PING")
+    assert 0 < server.dbsize() < 2000
+    assert server.used() <= STARTUP_BYTES + 50_000
