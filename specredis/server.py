@@ -229,8 +229,11 @@ class Connection(asyncio.Protocol):
     def _pump(self, out: list[bytes]) -> None:
         parser = self.parser
         while True:
-            if _hot_run is not None and parser.hot_ready() and not self._run_hot(out):
-                break
+            if _hot_run is not None and parser.hot_ready():
+                if not self._run_hot(out):
+                    break
+                if not parser.pending_bytes():
+                    break       # the hot loop took everything: nothing for the parser
             try:
                 requests = parser.drain()
             except ProtocolError as error:
