@@ -618,5 +618,11 @@ def kill_children(engine: Engine) -> None:
 
 
 def install(engine: Engine) -> None:
-    """Reap finished debugging children from the cron."""
+    """Reap finished debugging children from the cron; end the running ones at shutdown."""
     engine.cron_hooks.append(lambda: reap_children(engine))
+
+    def kill_at_shutdown(flags: int) -> bool:
+        kill_children(engine)
+        return True
+
+    engine.extensions.setdefault("shutdown_hooks", []).insert(0, kill_at_shutdown)

@@ -73,7 +73,41 @@ for i = 1, 3 do t[i] = redis.call('incr', KEYS[2]) end
 return {t, {ok = 'fine'}, redis.call('get', KEYS[1])}
 """
 
+RECURSION_SCRIPT = """local function fact(n)
+  if n <= 1 then
+    redis.breakpoint()
+    return 1
+  end
+  local x = 1
+  do
+    local x = 2
+    redis.debug(x)
+  end
+  return n * fact(n - 1)
+end
+local r = fact(3)
+local ok = pcall(function() redis.call('incr', KEYS[1]) end)
+redis.call('set', KEYS[1], 'a')
+return redis.call('incr', KEYS[1])
+"""
+RECURSION_COMMANDS = ["c", "t", "p", "p|x", "p|n", "p|r", "l|3|1", "b|11", "c", "t", "c"] + ["s"] * 9
+
+NESTING_SCRIPT = """local t = {}
+for i = 1, 100 do t[i] = i end
+local s = string.rep('y', 300)
+local n = """ + "".join(f"{{{c}=" for c in "abcdefghijklmnopqrstuv") + "{}" + "}" * 22 + """
+return 'done'
+"""
+NESTING_COMMANDS = [
+    "s", "s", "s", "s", "s", "s", "p|n", "e|return KEYS", "e|return redis.debug('in eval')",
+    "e|return redis.breakpoint()", "maxlen|60", "e|return redis.debug(string.rep('z', 100))", "r|rpush|lst|a",
+    "r|set|k|1", "r|incrbyfloat|k|1.5", "r|sort|lst|alpha", "r|object|encoding|lst", "r|xadd|s|1-1|f|v",
+    "r|xrange|s|-|+", "r|config|get|maxmemory", "r|ping", "r|echo|a b", "c",
+]
+
 TRANSCRIPTS = {
+    "recursion": (RECURSION_SCRIPT, RECURSION_COMMANDS),
+    "nesting and replies": (NESTING_SCRIPT, NESTING_COMMANDS),
     "values": (VALUES_SCRIPT, VALUES_COMMANDS),
     "frames": (FRAMES_SCRIPT, FRAMES_COMMANDS),
     "run to the end": (RUN_TO_END_SCRIPT, ["c"]),
