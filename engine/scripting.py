@@ -29,7 +29,7 @@ from specredis.engine.blocking import suspend_serving
 from specredis.engine.client import CLIENT_MULTI, Client
 from specredis.engine.errors import BUSY_SCRIPT, NOSCRIPT, RedisError, subcommand_syntax_error
 from specredis.engine.help import help_reply
-from specredis.engine.luaapi import REPL_NONE, LuaState, ScriptRun
+from specredis.engine.luaapi import REPL_AOF, LuaState, ScriptRun
 from specredis.protocol.replies import OK
 from specredis.util.log import log
 
@@ -178,7 +178,9 @@ class Scripting:
         collected: list[tuple[int, list[bytes]]] = []
         if consumers:
             def collect(dbid: int, ops: list[list[bytes]]) -> None:
-                if run.repl != REPL_NONE:
+                # redis.set_repl(): the consumers here feed the AOF (specredis has no replicas),
+                # so only effects made with the REPL_AOF bit reach them.
+                if run.repl & REPL_AOF:
                     collected.extend((dbid, op) for op in ops)
             engine.propagation_consumers = [collect]
         dirty = engine.dirty

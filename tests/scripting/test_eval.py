@@ -8,6 +8,8 @@ sandbox's globals and read-only tables, and what scripts may not call.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 API_AND_SANDBOX = [
@@ -277,3 +279,31 @@ def test_evalsha_after_script_flush(both):
 def test_deep_replies(both):
     both.same("EVAL", "local t = {} local c = t for i = 1, 300 do c[1] = {} c = c[1] end return t", "0")
     both.same("EVAL", "local t = {} for i = 1, 5000 do t[i] = i end return t", "0")
+
+
+def test_set_repl_decides_what_reaches_the_aof():
+    """redis.set_repl(): effects made under REPL_AOF or REPL_ALL go to the AOF; REPL_REPLICA,
+    REPL_SLAVE and REPL_NONE keep them out (the file's contents as 7.0.15 writes them)."""
+    from servers import reference_available, start_reference, start_specredis
+
+    if not reference_available():
+        pytest.skip("no reference redis-server")
+    script = ("redis.set_repl(redis.REPL_REPLICA) redis.call('set', 'replica_only', '1') "
+              "redis.set_repl(redis.REPL_AOF) redis.call('set', 'aof_only', '1') "
+              "redis.set_repl(redis.REPL_NONE) redis.call('set', 'none', '1') "
+              "redis.set_repl(redis.REPL_ALL) redis.call('set', 'all', '1') return 1")
+    files = []
+    for start in (start_reference, start_specredis):
+        server = start("--appendonly", "yes", "--appendfsync", "always")
+        try:
+            with server.client() as conn:
+                assert conn.call("EVAL", script, "0") == 1
+                assert conn.call("EVAL", "redis.set_repl(redis.REPL_SLAVE) redis.call('set', 's', '1')", "0") is None
+                conn.call("SET", "after", "1")
+            incr = [name for name in os.listdir(os.path.join(server.dir, "appendonlydir")) if name.endswith(".incr.aof")]
+            with open(os.path.join(server.dir, "appendonlydir", incr[0]), "rb") as handle:
+                files.append(handle.read())
+        finally:
+            server.stop()
+    assert b"aof_only" in files[0] and b"replica_only" not in files[0]
+    assert files[1] == files[0]
