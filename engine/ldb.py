@@ -36,7 +36,7 @@ from specredis.engine.errors import RedisError
 from specredis.protocol.encoder import encode
 from specredis.protocol.parser import ProtocolError, RequestParser
 from specredis.protocol.replies import ErrorReply
-from specredis.util.log import log
+from specredis.util.log import LOGGER, log
 
 if TYPE_CHECKING:
     from specredis.engine.core import Engine
@@ -577,8 +577,17 @@ def _become_debugging_child(engine: Engine, keep_fd: int) -> None:
     from specredis.engine.persistence.snapshot import _become_child
 
     _become_child()     # default signal handlers, no wakeup fd, 'C' in log lines
-    os.closerange(3, keep_fd)
-    os.closerange(keep_fd + 1, _max_fd())
+    keep = {keep_fd}
+    try:
+        keep.add(LOGGER.stream.fileno())        # the log file, when there is one
+    except (AttributeError, OSError, ValueError):
+        pass
+    low = 3
+    for fd in sorted(keep):
+        if fd >= low:
+            os.closerange(low, fd)
+            low = fd + 1
+    os.closerange(low, _max_fd())
     engine.propagation_consumers = []
     engine.cron_hooks = []
     log("warning", "Lua debugging session child started")
