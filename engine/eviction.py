@@ -8,23 +8,32 @@ maxmemory-policy is an LRU or LFU policy** (whatever ``maxmemory`` is, like Redi
 OBJECT IDLETIME/FREQ answer without maxmemory): ``Eviction.clocks[db]`` maps key -> clock.
 Under LRU every touched key shares one int, the cached clock the cron refreshes
 (``server.lruclock``). A key with no entry (it existed before tracking started) counts as
-accessed when tracking started, with LFU_INIT_VAL under LFU. With any other policy
-nothing is kept: OBJECT IDLETIME answers 0 (never idle).
+accessed when tracking started; under LFU its clock value is read as LFU data, as Redis
+reads an object's old LRU field after a switch to LFU (mostly a decayed 0). With any other
+policy nothing is kept: OBJECT IDLETIME answers 0 (never idle). Measured (RSS growth,
+200,000 small string keys): 103 bytes per key without clocks, 202 under allkeys-lru, 233
+under allkeys-lfu.
 
 Keys are touched as Redis's lookupKey touches them: while clocks are kept, the handler of
-every command with keys is wrapped (``cmd.handler``, so the C hot loop, EXEC and scripts
-all run the wrapper) to touch the command's existing keys *before* it runs; commands that
-look their keys up with LOOKUP_NOTOUCH (TYPE, TTL, EXISTS, OBJECT...) are not wrapped.
-New keys get a fresh clock from the key-modified hook; deleted keys lose theirs. When
-clocks stop, the original handlers come back: with a non-LRU/LFU policy the hot path
-costs nothing.
+every command with keys is wrapped (``cmd.handler`` and notify's ``cmd.hot_handler``, so
+the C hot loop, EXEC and scripts all run the wrapper); around the handler, a key that
+existed before is accessed (LRU: the clock now; LFU: decay and logarithmic increment), a
+key the command created gets a new object's clock (LFU_INIT_VAL), a key it deleted loses
+its clock. Commands that look their keys up with LOOKUP_NOTOUCH (TYPE, TTL, EXISTS,
+OBJECT, MEMORY USAGE...) are not wrapped; RESTORE sets the clock from IDLETIME/FREQ.
+Clocks of keys deleted elsewhere (active expiry) are swept by the cron. When clocks stop,
+the original handlers come back: with a non-LRU/LFU policy the hot path costs nothing.
+Measured CPU per command in process: +0.15 µs under LRU, +0.5 µs under LFU; the wrapped
+INCR/HSET no longer take the C hot loop's own fast paths.
 
 **Memory and eviction.** ``used_memory`` is engine/memory.py's estimate (kept per key,
-O(1) per write, while ``maxmemory`` > 0). While ``maxmemory`` is set, a gate in
-processCommand's place (before MISCONF) runs :meth:`Eviction.perform_evictions`, then
+O(1) per write, while ``maxmemory`` > 0). Once the dataset comes within
+:meth:`Eviction.gate_margin` of ``maxmemory``, a gate in processCommand's place (before
+MISCONF) runs :meth:`Eviction.perform_evictions` before every command, then
 refuses ``denyoom`` commands (every command inside MULTI but EXEC/DISCARD/QUIT/RESET,
 EXEC with queued denyoom commands, scripts whose shebang flags make them denyoom) with
-``-OOM``; the gate makes the C hot loop step aside. Evictions follow evict.c: an
+``-OOM``; the gate makes the C hot loop step aside (below the margin it runs, and a
+batch of pipelined requests can add at most about the margin). Evictions follow evict.c: an
 eviction pool of 16 candidates fed by ``maxmemory-samples`` random keys of each
 database (idle time for LRU, 255 - counter for LFU, the expire time for volatile-ttl),
 best candidate first; random policies pick from the databases in turn;

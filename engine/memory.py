@@ -22,8 +22,9 @@ keys`` per database, computed when asked (INFO, MEMORY STATS). While ``maxmemory
 :class:`MemoryAccounting` keeps every key's estimate in a per-database dict, updated
 O(1) on each write through ``engine.key_modified_hooks`` (and ``db_flushed_hooks``,
 SWAPDB), so the eviction gate reads ``used_memory`` in O(1) before every command; turning
-``maxmemory`` on scans the keyspace once. That costs one dict entry and one int per key
-(about 80 bytes) only while ``maxmemory`` is set.
+``maxmemory`` on scans the keyspace once. That costs a dict entry (and an int past 256)
+per key only while ``maxmemory`` is set: measured RSS growth for 200,000 small string
+keys, 155 bytes per key instead of 103.
 
 Keys are sampled at random from a database's dict with :func:`sample_keys` (CPython's
 ``PyDict_Next`` from a random entry index, through ctypes): O(1) per sample, as Redis's
