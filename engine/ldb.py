@@ -532,8 +532,8 @@ def debug_eval(client: Client, argv: list[bytes], read_only: bool) -> Any:
         log("warning", "Redis synchronous debugging eval session started")
     config = engine.config
     channel = SocketChannel(client.fd, config["proto-max-bulk-len"], config["client-query-buffer-limit"])
-    if not forked:
-        _flush_earlier_replies(client, channel)
+    # The session's log goes to the socket at once, ahead of replies to earlier requests still
+    # waiting in the connection's output (as in Redis): those follow at the end.
     session = LdbSession(engine, _eval_lua(engine), channel, argv[1])
     try:
         reply = run_eval(client, argv, False, read_only, session=session)
@@ -544,7 +544,8 @@ def debug_eval(client: Client, argv: list[bytes], read_only: bool) -> Any:
     session.send_logs()
     if forked:
         final = engine.error_reply(error) if error is not None else reply
-        channel.write(encode(final, client.resp))
+        waiting = getattr(client.sink, "out", None) or []
+        channel.write(b"".join(waiting) + encode(final, client.resp))
         log("warning", "Lua debugging session child exiting")
         os._exit(0)
     log("warning", "Redis synchronous debugging eval session ended")
@@ -561,14 +562,6 @@ def _eval_lua(engine: Engine) -> LuaState:
     from specredis.engine.scripting import scripting
 
     return scripting(engine).lua
-
-
-def _flush_earlier_replies(client: Client, channel: SocketChannel) -> None:
-    """Replies to requests before the EVAL, still waiting in the connection's output, go first."""
-    out = getattr(client.sink, "out", None)
-    if out:
-        channel.write(b"".join(out))
-        out.clear()
 
 
 def _become_debugging_child(engine: Engine, keep_fd: int) -> None:

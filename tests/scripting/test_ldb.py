@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from servers import ServerProcess
 
-from specredis.protocol.client import ConnectionClosed, RespClient, Status
+from specredis.protocol.client import ConnectionClosed, RespClient, Status, encode_command
 
 _ADDRESS = re.compile(r"0x[0-9a-f]+")
 
@@ -319,3 +319,25 @@ def test_script_debug_inside_a_pipeline_is_refused(specredis: ServerProcess, ref
         with RespClient(server.host, server.port) as conn:
             replies.append(conn.pipeline([["PING"], ["SCRIPT", "DEBUG", "YES"], ["EVAL", "return 1", "0"]]))
     assert replies[1] == replies[0]
+
+
+def test_session_log_goes_ahead_of_waiting_replies(specredis: ServerProcess, reference: ServerProcess) -> None:
+    """An EVAL debugged inside MULTI/EXEC (SYNC): the session's log reaches the client before the
+    replies still waiting in its output (OK, QUEUED, EXEC's array), byte for byte as Redis does."""
+    received = []
+    for server in (reference, specredis):
+        conn = RespClient(server.host, server.port, timeout=5)
+        try:
+            conn.call("SCRIPT", "DEBUG", "SYNC")
+            conn.sock.sendall(b"".join(encode_command(argv) for argv in (["MULTI"], ["EVAL", "return 1", "0"],
+                                                                         ["EXEC"])))
+            data = b""
+            while b"-> 1" not in data:
+                data += conn.sock.recv(65536)
+            conn.send("c")
+            while chunk := conn.sock.recv(65536):
+                data += chunk
+            received.append(data)
+        finally:
+            conn.close()
+    assert received[1] == received[0]
