@@ -170,7 +170,8 @@ class Eviction:
             memory.start_tracking()
             memory.near_limit = maxmemory - STARTUP_BYTES - self.gate_margin()
             memory.on_near_limit = self.install_gate
-            if memory.total > memory.near_limit:
+            memory.expires_cached = memory.expires_bytes()
+            if memory.dataset_bytes() > memory.near_limit:
                 self.install_gate()
         else:
             memory.on_near_limit = None
@@ -614,7 +615,7 @@ class Eviction:
         self.pre_command_oom = out_of_memory
         if not out_of_memory:
             memory = self.memory
-            if memory.total <= memory.near_limit and self.timer is None:
+            if memory.dataset_bytes() <= memory.near_limit and self.timer is None:
                 self.remove_gate()      # well under the limit again: the hot path may run
             return None
         if client.flags & CLIENT_MASTER:

@@ -285,6 +285,7 @@ class MemoryAccounting:
         # then checks memory before every command).
         self.near_limit = 1 << 62
         self.on_near_limit: Any = None
+        self.expires_cached = 0         # expires_bytes() as of the last cron tick
 
     # -- incremental tracking (maxmemory > 0) ----------------------------------------------
 
@@ -316,14 +317,12 @@ class MemoryAccounting:
 
     def rescan(self, db: Database) -> None:
         """Recompute one database's estimates from scratch (after a load, or a mismatch)."""
-        expires = db.expires
-        sizes = {key: key_bytes(key, value, ACCOUNTING_SAMPLES) + (EXPIRE_ENTRY_BYTES if key in expires else 0)
-                 for key, value in db.data.items()}
+        sizes = {key: key_bytes(key, value, ACCOUNTING_SAMPLES) for key, value in db.data.items()}
         db_total = sum(sizes.values())
         self.total += db_total - self.db_totals[db.id]
         self.db_totals[db.id] = db_total
         self.sizes[db.id] = sizes
-        if self.total > self.near_limit and self.on_near_limit is not None:
+        if self.total + self.expires_cached > self.near_limit and self.on_near_limit is not None:
             self.on_near_limit()
 
     def key_modified(self, db: Database, key: bytes) -> None:
@@ -341,14 +340,12 @@ class MemoryAccounting:
             else:
                 # One sampled element per write keeps this O(1) and cheap; MEMORY USAGE samples 5.
                 new += value_bytes(value, ACCOUNTING_SAMPLES)
-            if key in db.expires:
-                new += EXPIRE_ENTRY_BYTES
             old = sizes.get(key, 0)
             sizes[key] = new
         if new != old:
             self.db_totals[db.id] += new - old
             self.total += new - old
-            if self.total > self.near_limit and self.on_near_limit is not None:
+            if self.total + self.expires_cached > self.near_limit and self.on_near_limit is not None:
                 self.on_near_limit()
 
     def db_flushed(self, db: Database) -> None:
@@ -367,17 +364,24 @@ class MemoryAccounting:
         """Catch up with keys stored without the write hooks (a load from disk fills the dicts
         directly): a database whose key count differs from its estimates is scanned again."""
         if self.tracking:
+            self.expires_cached = self.expires_bytes()
             for db in self.engine.databases:
                 if len(db.data) != len(self.sizes[db.id]):
                     self.rescan(db)
+            if self.total + self.expires_cached > self.near_limit and self.on_near_limit is not None:
+                self.on_near_limit()
 
     # -- the figures ----------------------------------------------------------------------
 
+    def expires_bytes(self) -> int:
+        """The TTL entries (counted apart: a TTL may be set after the write hook ran)."""
+        return sum(len(db.expires) for db in self.engine.databases) * EXPIRE_ENTRY_BYTES
+
     def dataset_bytes(self) -> int:
-        """The estimated memory of all keys and values."""
+        """The estimated memory of all keys, values and TTLs."""
         if self.tracking:
-            return self.total
-        total = 0
+            return self.total + self.expires_bytes()
+        total = self.expires_bytes()
         rng = self.rng
         for db in self.engine.databases:
             data = db.data
@@ -387,7 +391,7 @@ class MemoryAccounting:
             rng.seed(len(data))
             keys = sample_keys(data, DATASET_SAMPLE_KEYS, rng)
             average = sum(key_bytes(key, data[key]) for key in keys if key in data) / max(len(keys), 1)
-            total += int(average * len(data)) + len(db.expires) * EXPIRE_ENTRY_BYTES
+            total += int(average * len(data))
         return total
 
     def overhead_bytes(self) -> dict[str, int]:
@@ -429,7 +433,7 @@ class MemoryAccounting:
         """``used_memory`` for the eviction check before each command: O(1) while tracking
         (the client buffers are not walked: Redis does not count them for eviction either
         when they are replica buffers, and normal ones are small)."""
-        used = STARTUP_BYTES + self.total if self.tracking else STARTUP_BYTES + self.dataset_bytes()
+        used = STARTUP_BYTES + self.dataset_bytes()
         if used > self.peak:
             self.peak = used
         return used
