@@ -51,6 +51,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from specredis.engine.args import string_to_int
 from specredis.engine.client import CLIENT_MASTER, CLIENT_MULTI, Client
 from specredis.engine.command import CMD_DENYOOM, CMD_MOVABLE_KEYS, CommandDef
 from specredis.engine.errors import OOM, RedisError
@@ -81,6 +82,8 @@ NOTOUCH_COMMANDS = frozenset((
 # Commands never refused inside MULTI under OOM (processCommand's exceptions).
 _MULTI_OOM_EXEMPT = frozenset(("exec", "discard", "quit", "reset"))
 _SCRIPT_COMMANDS = frozenset(("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"))
+# Commands that move a key's object (and its access data) to another name or database.
+_MOVING_COMMANDS = frozenset(("rename", "renamenx", "move"))
 
 
 def eviction_time_limit_us(tenacity: int) -> int:
@@ -265,6 +268,8 @@ class Eviction:
         from specredis.engine.keys import command_keys
 
         settle = self.settle_keys
+        if cmd.fullname in _MOVING_COMMANDS:
+            return self._moving(cmd, handler)
         if cmd.flags & CMD_MOVABLE_KEYS:
             def keys_of(argv: list[bytes]) -> list[bytes]:
                 return [argv[pos] for pos, _ in command_keys(cmd, argv) if pos < len(argv)]
@@ -330,6 +335,40 @@ class Eviction:
         touching.__doc__ = handler.__doc__
         touching.__wrapped__ = handler      # type: ignore[attr-defined]
         return touching
+
+    def _moving(self, cmd: CommandDef, handler: Callable) -> Callable:
+        """RENAME/RENAMENX/MOVE: the object moves with its access data (looked up, so touched)."""
+        databases = self.engine.databases
+        is_move = cmd.fullname == "move"
+
+        def touching_moved(client: Client, argv: list[bytes]) -> Any:
+            db = client.db
+            source = argv[1]
+            target_db, target = db, argv[2]
+            if is_move:
+                # A bad index, or the same database, is refused before any lookup.
+                index = string_to_int(argv[2])
+                if index is None or not 0 <= index < len(databases) or databases[index] is db:
+                    return handler(client, argv)
+                target_db = databases[index]
+                target = source
+            existed = [source in db.data, target in target_db.data]
+            old = self.clocks_of(db).get(source, self.start_clock) if existed[0] else None
+            try:
+                return handler(client, argv)
+            finally:
+                if self.clocks is not None:
+                    if old is not None and source not in db.data and target in target_db.data:
+                        self.clocks_of(db).pop(source, None)
+                        self.clocks_of(target_db)[target] = self.lfu_touched(old) if self.lfu else self.lru_clock
+                    elif target_db is db and target == source:
+                        self.settle_keys(db, [source], existed[:1])      # RENAME k k: one lookup
+                    else:
+                        self.settle_keys(db, [source], existed[:1])
+                        self.settle_keys(target_db, [target], existed[1:])
+        touching_moved.__doc__ = handler.__doc__
+        touching_moved.__wrapped__ = handler        # type: ignore[attr-defined]
+        return touching_moved
 
     def clocks_of(self, db: Database) -> dict[bytes, int]:
         clocks = self.clocks

@@ -448,3 +448,17 @@ def test_debug_reload_keeps_idle_times_and_counters(pair: list) -> None:
         results += run_both(pair, [["OBJECT", query, "k"]])
     for command, expected, got in results:
         assert abs(got - expected) <= 1 and abs(expected - (500 if command[1] == "IDLETIME" else 42)) <= 1, command
+
+
+def test_rename_and_move_carry_the_lfu_counter(pair: list) -> None:
+    """The object moves with its counter (and is looked up once, so bumped); with
+    lfu-log-factor 0 every access counts, so both servers agree exactly."""
+    commands = [["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"], ["CONFIG", "SET", "lfu-log-factor", "0"],
+                ["SET", "a", "v"]] + [["GET", "a"]] * 20 + [
+        ["OBJECT", "FREQ", "a"], ["RENAME", "a", "b"], ["OBJECT", "FREQ", "b"], ["RENAMENX", "b", "c"],
+        ["OBJECT", "FREQ", "c"], ["RENAME", "c", "c"], ["OBJECT", "FREQ", "c"], ["RENAMENX", "c", "c"],
+        ["OBJECT", "FREQ", "c"], ["MOVE", "c", "x"], ["MOVE", "c", "99"], ["MOVE", "c", "0"],
+        ["OBJECT", "FREQ", "c"], ["MOVE", "c", "1"], ["SELECT", "1"], ["OBJECT", "FREQ", "c"],
+        ["SET", "d", "w"], ["RENAME", "c", "d"], ["OBJECT", "FREQ", "d"], ["FLUSHDB"], ["SELECT", "0"],
+        ["CONFIG", "SET", "lfu-log-factor", "10"]]
+    assert_same(run_both(pair, commands))
