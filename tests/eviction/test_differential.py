@@ -189,6 +189,11 @@ LRU_TOUCH_CASES = [
     ["SCAN", "0"], ["KEYS", "*"], ["RANDOMKEY"], ["MGET", "other", "k"], ["GETEX", "k"], ["SETNX", "k", "x"],
     ["EXPIRETIME", "k"], ["OBJECT", "REFCOUNT", "k"], ["COPY", "k", "copied"], ["SORT", "lst"],
     ["LRANGE", "lst", "0", "-1"], ["LPUSH", "lst", "9"], ["EVAL", "return redis.call('get', KEYS[1])", "1", "k"],
+    ["SETRANGE", "k", "0", "z"], ["INCRBYFLOAT", "k", "1"], ["GETSET", "k", "v"], ["BITCOUNT", "k"],
+    ["PFCOUNT", "k"], ["EXPIREAT", "k", "9999999999"], ["PEXPIRE", "k", "100000"], ["OBJECT", "FREQ", "k"],
+    ["LMPOP", "1", "lst", "LEFT"], ["SINTERCARD", "1", "lst"], ["ZUNIONSTORE", "dst", "1", "lst"],
+    ["SUNIONSTORE", "dst", "lst"], ["SORT", "lst", "STORE", "dst"], ["LINDEX", "lst", "0"],
+    ["RPOPLPUSH", "lst", "lst"], ["LMOVE", "lst", "other", "LEFT", "RIGHT"], ["WATCH", "k"], ["TOUCH", "other", "k"],
 ]
 
 
@@ -206,8 +211,9 @@ def test_which_commands_touch_the_lru_clock(pair: list) -> None:
         for client, payload, list_payload in zip(pair, payloads, list_payloads, strict=True):
             client.call("RESTORE", "k", "0", payload, "REPLACE", "IDLETIME", "100")
             client.call("RESTORE", "lst", "0", list_payload, "REPLACE", "IDLETIME", "100")
-            client.call("DEL", "copied")
+            client.call("DEL", "copied", "dst", "other")
             client.call(*case)
+            client.call("UNWATCH")
             key = "lst" if "lst" in case else "k"
             idle.append(client.call("OBJECT", "IDLETIME", key))
         touched = [value < 50 for value in idle]
