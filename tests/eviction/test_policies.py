@@ -309,3 +309,22 @@ def test_a_load_past_the_limit_evicts_after_the_cron(server: Server) -> None:
     server("PING")
     assert 0 < server.dbsize() < 2000
     assert server.used() <= STARTUP_BYTES + 50_000
+
+
+def test_nothing_per_command_while_off(server: Server) -> None:
+    """Default configuration (noeviction, no maxmemory): no hook, no gate, no wrapped handler,
+    nothing kept per key: the hot path is what it was without this feature."""
+    engine = server.engine
+    state = engine.extensions["eviction"]
+
+    def idle() -> bool:
+        return (not engine.key_modified_hooks and "gates" not in engine.extensions and not state.wrapped
+                and state.clocks is None and not accounting(engine).tracking and not engine.gated)
+
+    assert idle()
+    server("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+    server("CONFIG", "SET", "maxmemory", "1mb")
+    assert state.wrapped and accounting(engine).tracking
+    server("CONFIG", "SET", "maxmemory", "0")
+    server("CONFIG", "SET", "maxmemory-policy", "volatile-ttl")
+    assert idle()
