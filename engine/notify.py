@@ -23,9 +23,15 @@ first such event of a run marks the reply point, and it and every later event of
 are published once the reply is queued (``sink.after_reply``). Only handlers of such commands
 are wrapped, and the wrapper does nothing unless the client is a subscribed RESP3 client (who
 never takes the C hot loop, which keeps the plain handler: ``CommandDef.hot_handler``).
-Redis 7.0.15 also writes some pushes into the middle of a multi-part reply (ZPOPMIN's array,
-BZPOPMIN, ZMPOP, XREADGROUP creating a consumer, MGET's keymiss): breaking RESP3 framing is not
-reproduced; those pushes come before the reply.
+Redis 7.0.15 also writes some pushes into the middle of an aggregate reply, whose header (and
+first elements) it has already written: ZPOPMIN's pop event after the array header, BZPOPMIN's
+after the key, ZMPOP's after the key and the inner header, XREADGROUP/XCLAIM/XAUTOCLAIM's
+``xgroup-createconsumer`` likewise. ``engine.events_inside_reply`` names those events and after
+how many RESP tokens of the reply they go (``after_tokens``); the client's own pushes are then
+spliced into its encoded reply (a ``Raw``), byte for byte as Redis sends them, while the other
+subscribers get theirs as usual. Not reproduced: MGET's and XREAD's ``keymiss`` pushes (one per
+missing key, between elements) and the pushes of commands inside EXEC (Redis writes them after
+EXEC's header, between the commands' replies).
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ from typing import TYPE_CHECKING, Any
 
 from specredis.engine.client import CLIENT_PUBSUB, Client
 from specredis.engine.core import NOTIFY_KEYEVENT, NOTIFY_KEYSPACE
+from specredis.protocol.encoder import encode
+from specredis.protocol.replies import NO_REPLY, ErrorReply, Raw
 
 if TYPE_CHECKING:
     from specredis.engine.command import CommandDef
@@ -48,16 +56,13 @@ class KeyspaceNotifier:
         self.engine = engine
         self.pubsub = engine.extensions["pubsub"]
         self._db_prefixes: dict[int, tuple[bytes, bytes]] = {}
-        # While a command whose reply precedes some of its events runs for a subscribed RESP3
-        # client: the names of those events, and the events held back once one was seen.
-        self.after_reply_events: frozenset[str] | None = None
-        self.held: list[tuple[int, str, bytes, int]] | None = None
+        # While a command that writes some of its events after (or inside) its reply runs for a
+        # subscribed RESP3 client: how to place its events (None otherwise).
+        self.placing: _Placement | None = None
 
     def __call__(self, event_class: int, event: str, key: bytes, dbid: int) -> None:
-        if self.after_reply_events is not None and (self.held is not None or event in self.after_reply_events):
-            if self.held is None:
-                self.held = []
-            self.held.append((event_class, event, key, dbid))
+        placing = self.placing
+        if placing is not None and placing.hold((event_class, event, key, dbid)):
             return
         self.publish(event_class, event, key, dbid)
 
@@ -76,80 +81,172 @@ class KeyspaceNotifier:
         if flags & NOTIFY_KEYEVENT:
             pubsub.publish(prefixes[1] + name, key)
 
-    def run_replying_first(self, handler: Callable[[Client, list[bytes]], Any], events: frozenset[str],
-                           client: Client, argv: list[bytes]) -> Any:
-        """Run ``handler`` holding back ``events`` (and what follows the first of them) until
-        the client's reply is queued."""
-        batch = _HeldEvents(self)
+    def run_placed(self, handler: Callable[[Client, list[bytes]], Any], rules: _Rules, client: Client,
+                   argv: list[bytes]) -> Any:
+        """Run ``handler`` with its events placed around (or inside) its reply as ``rules`` say."""
+        placement = _Placement(self, rules)
         after_reply = getattr(client.sink, "after_reply", None)
         if after_reply is not None:
             # Registered before the handler runs, so these pushes precede the output the
             # handler itself defers (client tracking's invalidations come last, as in Redis).
-            after_reply(batch.release)
-        outer = (self.after_reply_events, self.held)
-        self.after_reply_events, self.held = events, None
+            after_reply(placement.release)
+        outer = self.placing
+        self.placing = placement
+        reply: Any = None
+        failed = True
         try:
-            return handler(client, argv)
+            reply = handler(client, argv)
+            failed = False
         finally:
-            batch.events = self.held
-            self.after_reply_events, self.held = outer
-            batch.ready = True
-            if batch.released or after_reply is None:
-                batch.publish()
+            self.placing = outer
+            placement.ready = True
+            if placement.inside:
+                reply = placement.publish_inside() if failed else placement.splice(client, reply)
+            if placement.released or after_reply is None:
+                placement.publish_after()
+        return reply
 
 
-class _HeldEvents:
-    """The events one command holds back until its reply is queued."""
+class _Rules:
+    """Where a command's events go relative to its reply (the spec's ``events_after_reply`` and
+    ``events_inside_reply``)."""
 
-    __slots__ = ("notifier", "events", "ready", "released")
+    __slots__ = ("after", "inside", "after_tokens")
 
-    def __init__(self, notifier: KeyspaceNotifier) -> None:
+    def __init__(self, after: frozenset[str], inside: frozenset[str], after_tokens: int) -> None:
+        self.after = after
+        self.inside = inside
+        self.after_tokens = after_tokens
+
+
+class _Placement:
+    """One command's held-back events: those written inside its reply, and those after it."""
+
+    __slots__ = ("notifier", "rules", "inside", "after", "ready", "released")
+
+    def __init__(self, notifier: KeyspaceNotifier, rules: _Rules) -> None:
         self.notifier = notifier
-        self.events: list[tuple[int, str, bytes, int]] | None = None
+        self.rules = rules
+        self.inside: list[tuple[int, str, bytes, int]] = []
+        self.after: list[tuple[int, str, bytes, int]] | None = None
         self.ready = False          # the handler has returned
         self.released = False       # the reply is queued (or there is none to wait for)
 
+    def hold(self, event: tuple[int, str, bytes, int]) -> bool:
+        """Keep ``event`` for later; False to publish it now (it comes before the reply)."""
+        if self.after is not None or event[1] in self.rules.after:
+            # The first event after the reply: it and all that follow wait for the reply.
+            if self.after is None:
+                self.after = []
+            self.after.append(event)
+            return True
+        if event[1] in self.rules.inside:
+            self.inside.append(event)
+            return True
+        return False
+
+    def splice(self, client: Client, reply: Any) -> Any:
+        """Publish the events Redis writes inside the reply; this client's own pushes go into
+        the encoded reply after its first ``after_tokens`` RESP tokens, as 7.0.15 sends them."""
+        events, self.inside = self.inside, []
+        sink = client.sink
+        capture = _CapturingSink(sink)
+        client.sink = capture
+        try:
+            for event in events:
+                self.notifier.publish(*event)
+        finally:
+            client.sink = sink
+        if not capture.frames:
+            return reply
+        if isinstance(reply, ErrorReply) or reply is NO_REPLY:
+            for frame in capture.frames:
+                sink.deliver(frame)
+            return reply
+        encoded = encode(reply, client.resp)
+        cut = _after_tokens(encoded, self.rules.after_tokens)
+        pushes = b"".join(encode(frame, client.resp) for frame in capture.frames)
+        return Raw(encoded[:cut] + pushes + encoded[cut:])
+
+    def publish_inside(self) -> None:
+        events, self.inside = self.inside, []
+        for event in events:
+            self.notifier.publish(*event)
+
     def release(self) -> None:
         if self.ready:
-            self.publish()
+            self.publish_after()
         else:
             self.released = True
 
-    def publish(self) -> None:
-        events, self.events = self.events, None
-        for event_class, event, key, dbid in events or ():
-            self.notifier.publish(event_class, event, key, dbid)
+    def publish_after(self) -> None:
+        events, self.after = self.after, None
+        for event in events or ():
+            self.notifier.publish(*event)
+
+
+class _CapturingSink:
+    """Stands in for a client's sink while the pushes written inside its reply are made."""
+
+    def __init__(self, sink: Any) -> None:
+        self.sink = sink
+        self.frames: list[Any] = []
+
+    def deliver(self, reply: Any) -> None:
+        self.frames.append(reply)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.sink, name)
+
+
+def _after_tokens(data: bytes, count: int) -> int:
+    """The offset in an encoded reply after its first ``count`` tokens: an aggregate's header
+    is one token, a string (with its payload) or a number another."""
+    pos = 0
+    for _ in range(count):
+        if pos >= len(data):
+            break
+        kind = data[pos:pos + 1]
+        end = data.index(b"\r\n", pos)
+        if kind in (b"$", b"=", b"!"):
+            length = int(data[pos + 1:end])
+            pos = end + 2 + (length + 2 if length >= 0 else 0)
+        else:
+            pos = end + 2
+    return pos
 
 
 def _event_names(declared: list[str]) -> frozenset[str]:
     return frozenset(item.split(":", 1)[1] for item in declared)
 
 
-def reply_first_handler(notifier: KeyspaceNotifier, cmd: CommandDef) -> Callable[[Client, list[bytes]], Any] | None:
-    """The handler that orders ``cmd``'s events around its reply as Redis does, or None when
+def placed_handler(notifier: KeyspaceNotifier, cmd: CommandDef) -> Callable[[Client, list[bytes]], Any] | None:
+    """The handler that places ``cmd``'s events around its reply as Redis does, or None when
     the spec says all its events come before its reply."""
-    declared = (cmd.engine or {}).get("events_after_reply")
-    if not declared or cmd.handler is None:
+    engine_spec = cmd.engine or {}
+    after = engine_spec.get("events_after_reply") or []
+    inside = engine_spec.get("events_inside_reply") or {}
+    if not (after or inside) or cmd.handler is None:
         return None
     handler = cmd.handler
     token: bytes | None = None
     first_option = 1
-    if isinstance(declared, dict):
-        token = declared["when_token"].upper().encode()
-        first_option = declared.get("from_arg", 1)
-        declared = declared["events"]
-    events = _event_names(declared)
-    run = notifier.run_replying_first
+    if isinstance(after, dict):
+        token = after["when_token"].upper().encode()
+        first_option = after.get("from_arg", 1)
+        after = after["events"]
+    rules = _Rules(_event_names(after), _event_names(inside.get("events") or []), inside.get("after_tokens", 0))
+    run = notifier.run_placed
 
-    def handler_replying_before_events(client: Client, argv: list[bytes]) -> Any:
+    def handler_placing_events(client: Client, argv: list[bytes]) -> Any:
         if not client.flags & CLIENT_PUBSUB or client.resp != 3 \
                 or (token is not None and not any(arg.upper() == token for arg in argv[first_option:])):
             return handler(client, argv)
-        return run(handler, events, client, argv)
+        return run(handler, rules, client, argv)
 
-    handler_replying_before_events.__doc__ = handler.__doc__
-    handler_replying_before_events.__wrapped__ = handler      # type: ignore[attr-defined]
-    return handler_replying_before_events
+    handler_placing_events.__doc__ = handler.__doc__
+    handler_placing_events.__wrapped__ = handler      # type: ignore[attr-defined]
+    return handler_placing_events
 
 
 def install(engine: Engine) -> None:
@@ -158,7 +255,7 @@ def install(engine: Engine) -> None:
     notifier = KeyspaceNotifier(engine)
     engine.notify_hooks.append(notifier)
     for cmd in engine.command_defs.values():
-        wrapped = reply_first_handler(notifier, cmd)
+        wrapped = placed_handler(notifier, cmd)
         if wrapped is not None:
             cmd.hot_handler = cmd.handler       # subscribed clients never take the C hot loop
             cmd.handler = wrapped
