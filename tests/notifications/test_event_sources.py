@@ -13,6 +13,21 @@ def sorted_frames(side: Side, name: str, frames: list) -> list:
     return sorted(frames, key=repr)
 
 
+def wait_until_reaped(side: Side, sizes: dict[int, int], deadline_s: float = 30.0) -> None:
+    """Wait until DBSIZE of each database in ``sizes`` is as given on ``side``'s server."""
+    with side.server.client() as probe:
+        deadline = time.monotonic() + deadline_s
+        while True:
+            seen = {}
+            for db in sizes:
+                probe.call("SELECT", db)
+                seen[db] = probe.call("DBSIZE")
+            if seen == sizes:
+                return
+            assert time.monotonic() < deadline, f"{side.server.name}: keys left {seen}, expected {sizes}"
+            time.sleep(0.02)
+
+
 def test_active_expiry_notifies_expired_keys(lockstep: Lockstep, protocol: int) -> None:
     lockstep.connect("w", 2)
     lockstep.connect("sub", protocol)
@@ -20,8 +35,11 @@ def test_active_expiry_notifies_expired_keys(lockstep: Lockstep, protocol: int) 
     lockstep.step("sub", ("PSUBSCRIBE", "__keyevent@*__:expired"))
     lockstep.step("w", ("SET", "a", "1", "PX", "500"), ("SET", "b", "1", "PX", "500"), ("SELECT", "2"),
                   ("SET", "c", "1", "PX", "500"), ("SET", "keep", "1"))
-    time.sleep(0.9)
-    # Nobody touches the keys: the cron finds them (in hash order).
+    # Nobody touches the keys: each server's cron finds them (in hash order) once their time
+    # has passed. Wait until both have reaped all three (DBSIZE counts keys not reaped yet and
+    # reaps none itself), however late a loaded machine runs the cron.
+    for side in (lockstep.ref, lockstep.ours):
+        wait_until_reaped(side, {0: 0, 2: 1})
     lockstep.settle(normalize=sorted_frames, quiet=0.3)
     lockstep.step("w", ("DBSIZE",), ("SELECT", "0"), ("DBSIZE",))
 
