@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from specredis.engine.blocking import suspend_serving
-from specredis.engine.client import CLIENT_DIRTY_CAS, CLIENT_DIRTY_EXEC, CLIENT_MULTI, Client
+from specredis.engine.client import CLIENT_DIRTY_CAS, CLIENT_DIRTY_EXEC, CLIENT_MULTI, CLIENT_PUBSUB, Client
 from specredis.engine.command import CommandDef
 from specredis.engine.errors import (
     DISCARD_WITHOUT_MULTI,
@@ -29,7 +29,8 @@ from specredis.engine.errors import (
     WATCH_INSIDE_MULTI,
     RedisError,
 )
-from specredis.protocol.replies import NULL_ARRAY, OK, QUEUED
+from specredis.protocol.encoder import encode
+from specredis.protocol.replies import NULL_ARRAY, OK, QUEUED, Raw
 
 if TYPE_CHECKING:
     from specredis.engine.core import Engine
@@ -219,6 +220,7 @@ def exec_command(client: Client, argv: list[bytes]) -> Any:
     queue = client.multi_queue
     registry.unwatch_all(client)       # as Redis: nothing can abort the transaction from here
     replies = []
+    written: Raw | None = None
     consumers = engine.propagation_consumers
     propagated: list[tuple[int, list[list[bytes]]]] = []
     if consumers:
@@ -232,8 +234,13 @@ def exec_command(client: Client, argv: list[bytes]) -> Any:
         # once, and keys made ready wake their waiters only once EXEC is over.
         with suspend_serving(engine):
             call = engine.call
-            for cmd, cmd_argv in queue:
-                replies.append(call(client, cmd, cmd_argv))
+            if client.flags & CLIENT_PUBSUB and client.resp == 3:
+                # A RESP3 subscriber may hear its own commands' events: Redis writes them
+                # between the replies, after EXEC's array header (engine/notify.py).
+                written = _exec_writing_own_pushes(client, queue)
+            else:
+                for cmd, cmd_argv in queue:
+                    replies.append(call(client, cmd, cmd_argv))
     finally:
         if fixed_here:
             engine.release_time()
@@ -249,7 +256,49 @@ def exec_command(client: Client, argv: list[bytes]) -> Any:
                 consumer(dbid, ops)
         for consumer in consumers:
             consumer(first_db, [[b"EXEC"]])
-    return replies
+    return written if written is not None else replies
+
+
+class _OwnPushes:
+    """Stands in for a client's sink while one of its transaction's commands runs: the pushes
+    it gets, and the output its command places after its reply (``after_command_reply``)."""
+
+    def __init__(self, sink: Any) -> None:
+        self.sink = sink
+        self.frames: list[Any] = []
+        self.after: list[Any] = []
+
+    def deliver(self, reply: Any) -> None:
+        self.frames.append(reply)
+
+    def after_command_reply(self, callback: Any) -> None:
+        self.after.append(callback)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.sink, name)
+
+
+def _exec_writing_own_pushes(client: Client, queue: list) -> Raw:
+    """EXEC's commands for a RESP3 subscriber: its reply as Redis 7.0.15 writes it, the pushes
+    each command sends the client itself around that command's reply, inside EXEC's array."""
+    call = client.engine.call
+    parts = [b"*%d\r\n" % len(queue)]
+    for cmd, cmd_argv in queue:
+        sink = client.sink
+        own = _OwnPushes(sink)
+        client.sink = own
+        try:
+            reply = call(client, cmd, cmd_argv)
+            before = own.frames
+            own.frames = []
+            for callback in own.after:
+                callback()
+        finally:
+            client.sink = sink
+        parts.extend(encode(frame, 3) for frame in before)
+        parts.append(encode(reply, 3))
+        parts.extend(encode(frame, 3) for frame in own.frames)
+    return Raw(b"".join(parts))
 
 
 def watch_command(client: Client, argv: list[bytes]) -> Any:

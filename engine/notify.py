@@ -85,7 +85,10 @@ class KeyspaceNotifier:
                    argv: list[bytes]) -> Any:
         """Run ``handler`` with its events placed around (or inside) its reply as ``rules`` say."""
         placement = _Placement(self, rules)
-        after_reply = getattr(client.sink, "after_reply", None)
+        # After this command's own reply: inside EXEC that is within EXEC's array (multi.py's
+        # after_command_reply), otherwise once the reply is queued on the connection.
+        sink = client.sink
+        after_reply = getattr(sink, "after_command_reply", None) or getattr(sink, "after_reply", None)
         if after_reply is not None:
             # Registered before the handler runs, so these pushes precede the output the
             # handler itself defers (client tracking's invalidations come last, as in Redis).

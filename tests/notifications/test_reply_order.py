@@ -169,3 +169,32 @@ class SelfSubscriberAdapter(SelfSubscriber):
     def __init__(self, conn: RespClient) -> None:    # noqa: D107 - no setup beyond the connection
         self.conn = conn
         self.marks = 0
+
+
+def test_own_events_inside_exec_are_written_between_the_replies(specredis: ServerProcess,
+                                                              reference: ServerProcess) -> None:
+    """EXEC for a RESP3 client subscribed to its own events: Redis writes each command's pushes
+    around that command's reply inside EXEC's array; client tracking's invalidation comes after
+    the whole reply. Compared byte for byte."""
+    received = []
+    transaction = [["MULTI"], ["SET", "a", "1"], ["LPUSH", "l", "x"], ["ZADD", "z", "1", "m"], ["ZPOPMIN", "z"],
+                   ["GET", "a"], ["SET", "tracked", "1"], ["INCR", "l"], ["EXEC"], ["ECHO", "end"]]
+    for server in (reference, specredis):
+        conn = RespClient(server.host, server.port, protocol=3)
+        try:
+            conn.call("FLUSHALL")
+            conn.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
+            conn.call("CLIENT", "TRACKING", "on")
+            conn.call("SET", "tracked", "0")
+            conn.call("GET", "tracked")
+            conn.call("PSUBSCRIBE", "__keyevent*__:*")
+            conn.sock.sendall(b"".join(encode_command(argv) for argv in transaction))
+            data = b""
+            while not data.endswith(b"$3\r\nend\r\n"):
+                data += conn.sock.recv(65536)
+            received.append(data)
+        finally:
+            conn.call("CONFIG", "SET", "notify-keyspace-events", "")
+            conn.close()
+    assert b"__keyevent@0__:zpopmin" in received[0]
+    assert received[1] == received[0]
