@@ -494,7 +494,7 @@ static int stats_add(Stats *st, PyObject *cmd, long long elapsed_us, PyObject *e
  * here instead of in Python: INCR/DECR of an integer string and HSET of a hash, each
  * doing exactly what its Python handler does in that case (engine/types/string.py
  * incr_command/incr_decr and set_command without options, engine/types/hash.py hset_command
- * and HashValue.set). Anything
+ * and HashValue.set, engine/pubsub.py publish_command with nobody to hear it). Anything
  * else -- a missing key, a key with a TTL, a wrong type, a value that is not a short
  * canonical integer, an encoding conversion, a listpack field or value needing escapes,
  * anyone listening to changes (WATCH, client tracking, keyspace events), a wrong number
@@ -502,12 +502,13 @@ static int stats_add(Stats *st, PyObject *cmd, long long elapsed_us, PyObject *e
  * usual. Whatever happens around the handler (counters, propagation, hooks) stays in
  * run(). tests/perf compares the result with the pure-Python path.
  */
-static PyObject *incr_fn, *decr_fn, *hset_fn, *set_fn, *shared_values;
+static PyObject *incr_fn, *decr_fn, *hset_fn, *set_fn, *publish_fn, *shared_values;
 static Py_ssize_t shared_max_len, shared_max_count;
 static PyTypeObject *database_type, *hash_type;
 static Py_ssize_t off_client_db, off_db_data, off_db_expires, off_db_scan_index, off_db_blocking_keys;
 static Py_ssize_t off_hash_blob, off_hash_count, off_hash_table, off_hash_scan_index;
 static PyObject *s_key_modified_hooks, *s_notify_flags, *s_config, *s_values, *s_hash_max_entries, *s_hash_max_value;
+static PyObject *s_extensions, *s_pubsub, *s_channels, *s_patterns;
 static int fast_configured = 0;
 
 #define NEEDLE_STACK 256
@@ -655,6 +656,41 @@ static int fast_set(PyObject *edict, PyObject *client, PyObject *argv, PyObject 
     Py_INCREF(OK_obj);
     *reply = OK_obj;
     return 1;
+}
+
+/* PUBLISH channel message when no client is subscribed to the channel or to any pattern and
+ * nothing consumes propagation: 0 receivers, and nothing else happens (publish_command's
+ * forced propagation would reach no one: Engine._propagate only resets its state). */
+static int fast_publish(PyObject *edict, PyObject *argv, PyObject **reply) {
+    if (PyList_GET_SIZE(argv) != 3)
+        return 0;
+    PyObject *consumers = edict_get(edict, s_propagation_consumers);
+    PyObject *extensions = consumers == NULL ? NULL : edict_get(edict, s_extensions);
+    if (extensions == NULL)
+        return -1;
+    if (!PyList_CheckExact(consumers) || PyList_GET_SIZE(consumers) || !PyDict_CheckExact(extensions))
+        return 0;
+    PyObject *pubsub = PyDict_GetItemWithError(extensions, s_pubsub);
+    if (pubsub == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    PyObject *channels = PyObject_GetAttr(pubsub, s_channels);
+    PyObject *patterns = channels == NULL ? NULL : PyObject_GetAttr(pubsub, s_patterns);
+    int rc = -1;
+    if (patterns != NULL) {
+        rc = 0;
+        if (PyDict_CheckExact(channels) && PyDict_CheckExact(patterns) && PyDict_GET_SIZE(patterns) == 0) {
+            PyObject *subscribers = PyDict_GetItemWithError(channels, PyList_GET_ITEM(argv, 1));
+            if (subscribers == NULL && PyErr_Occurred())
+                rc = -1;
+            else if (subscribers == NULL || (PyDict_CheckExact(subscribers) && PyDict_GET_SIZE(subscribers) == 0)) {
+                *reply = PyLong_FromLong(0);
+                rc = *reply == NULL ? -1 : 1;
+            }
+        }
+    }
+    Py_XDECREF(channels);
+    Py_XDECREF(patterns);
+    return rc;
 }
 
 /* hash-max-listpack-entries / -value, once per run() call. */
@@ -828,6 +864,8 @@ static inline int run_fast(PyObject *handler, PyObject *edict, FastCtx *ctx, PyO
         return fast_hset(edict, ctx, client, argv, reply);
     if (handler == set_fn)
         return fast_set(edict, client, argv, reply);
+    if (handler == publish_fn)
+        return fast_publish(edict, argv, reply);
     if (handler == decr_fn)
         return fast_incr(edict, client, argv, -1, reply);
     return 0;
@@ -1189,13 +1227,14 @@ static PyObject *configure(PyObject *self, PyObject *args) {
 }
 
 /* configure_fast(incr_command, decr_command, hset_command, Database, HashValue, set_command,
- * shared_values, shared_max_len, shared_max_count): the Python handlers that have a C version
- * here, the classes whose slots those read, and SET's table of shared short values. */
+ * shared_values, shared_max_len, shared_max_count, publish_command): the Python handlers that
+ * have a C version here, the classes whose slots those read, and SET's table of shared short
+ * values. */
 static PyObject *configure_fast(PyObject *self, PyObject *args) {
-    PyObject *incr, *decr, *hset, *dbtype, *htype, *set, *shared;
+    PyObject *incr, *decr, *hset, *dbtype, *htype, *set, *shared, *publish;
     Py_ssize_t max_len, max_count;
-    if (!PyArg_ParseTuple(args, "OOOO!O!OO!nn", &incr, &decr, &hset, &PyType_Type, &dbtype, &PyType_Type, &htype,
-                          &set, &PyDict_Type, &shared, &max_len, &max_count))
+    if (!PyArg_ParseTuple(args, "OOOO!O!OO!nnO", &incr, &decr, &hset, &PyType_Type, &dbtype, &PyType_Type, &htype,
+                          &set, &PyDict_Type, &shared, &max_len, &max_count, &publish))
         return NULL;
     if (!configured) {
         PyErr_SetString(PyExc_RuntimeError, "configure() first");
@@ -1213,11 +1252,11 @@ static PyObject *configure_fast(PyObject *self, PyObject *args) {
         (off_hash_scan_index = member_offset((PyTypeObject *)htype, "scan_index")) < 0)
         return NULL;
     PyObject **slots[] = {&incr_fn, &decr_fn, &hset_fn, (PyObject **)&database_type, (PyObject **)&hash_type,
-                          &set_fn, &shared_values};
-    PyObject *values[] = {incr, decr, hset, dbtype, htype, set, shared};
+                          &set_fn, &shared_values, &publish_fn};
+    PyObject *values[] = {incr, decr, hset, dbtype, htype, set, shared, publish};
     shared_max_len = max_len;
     shared_max_count = max_count;
-    for (int i = 0; i < 7; i++) {
+    for (int i = 0; i < 8; i++) {
         Py_INCREF(values[i]);
         Py_XSETREF(*slots[i], values[i]);
     }
@@ -1267,6 +1306,10 @@ PyMODINIT_FUNC PyInit__hotloop(void) {
         {&s_values, "values"},
         {&s_hash_max_entries, "hash-max-listpack-entries"},
         {&s_hash_max_value, "hash-max-listpack-value"},
+        {&s_extensions, "extensions"},
+        {&s_pubsub, "pubsub"},
+        {&s_channels, "channels"},
+        {&s_patterns, "patterns"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         *names[i].slot = PyUnicode_InternFromString(names[i].text);

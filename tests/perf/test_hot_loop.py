@@ -77,7 +77,7 @@ def resp(*args: bytes | str) -> bytes:
     return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
 
 
-def run(chunks: list[bytes], hot: Any, monkeypatch: pytest.MonkeyPatch) -> dict:
+def run(chunks: list[bytes], hot: Any, monkeypatch: pytest.MonkeyPatch, propagation: bool = True) -> dict:
     """Feed ``chunks`` to a fresh engine's connection; everything observable afterwards."""
     monkeypatch.setattr(server_mod, "_hot_run", hot)
     resumed: list = []      # Connection.resume defers to the event loop: run them after the step
@@ -86,7 +86,8 @@ def run(chunks: list[bytes], hot: Any, monkeypatch: pytest.MonkeyPatch) -> dict:
     engine = Engine(clock=lambda: now[0])
     engine.rng.seed(7)      # SPOP, SRANDMEMBER
     propagated: list = []
-    engine.propagation_consumers.append(lambda dbid, ops: propagated.append((dbid, [list(op) for op in ops])))
+    if propagation:     # (without: as a server with no AOF and no replicas)
+        engine.propagation_consumers.append(lambda dbid, ops: propagated.append((dbid, [list(op) for op in ops])))
     connection = server_mod.Connection(FakeServer(engine))   # type: ignore[arg-type]
     transport = FakeTransport()
     connection.connection_made(transport)
@@ -155,9 +156,9 @@ def _without_monitor_time(item: Any) -> Any:
     return item
 
 
-def same(chunks: list[bytes], monkeypatch: pytest.MonkeyPatch) -> dict:
-    hot = run(chunks, HOT, monkeypatch)
-    pure = run(chunks, PURE, monkeypatch)
+def same(chunks: list[bytes], monkeypatch: pytest.MonkeyPatch, propagation: bool = True) -> dict:
+    hot = run(chunks, HOT, monkeypatch, propagation)
+    pure = run(chunks, PURE, monkeypatch, propagation)
     for field in pure:
         assert hot[field] == pure[field], field
     return hot
@@ -513,3 +514,18 @@ def test_writes_meeting_expired_keys_propagate_as_the_python_path(monkeypatch: p
     result = same([setup, ("clock", 100), later], monkeypatch)
     ops = [op for _, batch in result["propagated"] for op in batch]
     assert [b"DEL", b"l"] in ops and [b"LPOP", b"l"] not in ops
+
+
+@pytest.mark.parametrize("propagation", [False, True], ids=["no-consumers", "aof"])
+def test_publish_c_handler_cases(monkeypatch: pytest.MonkeyPatch, propagation: bool) -> None:
+    """PUBLISH with nobody listening (the C case: nothing propagates it either), then to
+    channel and pattern subscribers, after they leave, inside MULTI, with a bad arity."""
+    pub = resp("PUBLISH", "ch", "m") + resp("PUBLISH", "other", "m") + resp("PUBLISH", "ch", "")
+    chunks: list = [pub, ("sub", ["SUBSCRIBE", "ch"]), pub, ("sub", ["UNSUBSCRIBE", "ch"]), pub,
+                    ("psub", ["PSUBSCRIBE", "o*"]), pub, ("psub", ["PUNSUBSCRIBE"]), pub,
+                    resp("MULTI") + pub + resp("EXEC"), resp("PUBLISH", "ch") + resp("PUBLISH", "ch", "a", "b") + pub]
+    result = same(chunks, monkeypatch, propagation)
+    assert result["output"].count(b":1\r\n") == 3       # ch twice to its subscriber, other to o*
+    assert b"-ERR wrong number of arguments for 'publish' command" in result["output"]
+    published = [op for _, ops in result["propagated"] for op in ops if op[0] == b"PUBLISH"]
+    assert len(published) == (21 if propagation else 0)
