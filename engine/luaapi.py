@@ -333,9 +333,22 @@ local function p_load(...)
 end
 
 -- Library functions implemented in Python answer (true, values...) or (false, message).
+local lib_gsub = string.gsub
 local function lib_result(ok, ...)
   if ok then return ... end
-  script_error((...))
+  local msg = ...
+  -- Called straight from C (pcall(struct.pack, ...)), a C library function has no name for
+  -- Lua, and its argument errors say '?'. (Level 2 on is the wrapper's caller, past tail calls.)
+  local level = 2
+  local info = getinfo(level, 'S')
+  while info ~= nil and info.what == 'tail' do
+    level = level + 1
+    info = getinfo(level, 'S')
+  end
+  if info ~= nil and info.what == 'C' and type(msg) == 'string' then
+    msg = lib_gsub(msg, "^(bad argument #%d+ to )'[^']*'", "%1'?'")
+  end
+  script_error(msg)
 end
 
 local function wrap_lib(fn)

@@ -58,7 +58,8 @@ def _to_number(value: Any) -> float | int | None:
 
 
 class ArgError(Exception):
-    """A ``bad argument #n to 'name' (...)`` error."""
+    """An error a library function raises in the script, with its whole message: usually
+    ``bad argument #n to 'name' (...)``, or luaL_error's own text."""
 
 
 def _number_arg(args: tuple, index: int, fname: str) -> float | int:
@@ -225,16 +226,18 @@ class _Format:
             elif opt == ord("="):
                 self.little = True
             elif opt == ord("!"):
-                self.align = self._number(8)
+                align = self._number(8)
+                if align <= 0 or align & (align - 1):
+                    raise ArgError(f"alignment {align} is not a power of 2")
+                self.align = align
             else:
                 raise ArgError(f"bad argument #1 to '{self.fname}' (invalid format option '{chr(opt)}')")
 
     def padding(self, opt: int, size: int, offset: int) -> int:
         if opt in (ord("c"), ord("s"), ord("x")) or size <= 1:
             return 0
+        # lua-struct's gettoalign: sizes that are not powers of 2 (i3, i5...) pad by its formula too.
         align = min(size, self.align)
-        if align & (align - 1):
-            raise ArgError(f"bad argument #1 to '{self.fname}' (alignment must be power of 2)")
         return (align - (offset & (align - 1))) & (align - 1)
 
 
@@ -579,6 +582,14 @@ local function script_error(msg)
   error(msg, 0)
 end
 
+-- Argument errors name the function as luaL_argerror does: '?' when a C function (pcall)
+-- called it directly, as Lua then has no name for it.
+local function arg_error(msg)
+  local info = getinfo(3, 'S')      -- 1: here, 2: the cjson function, 3: its caller
+  if info ~= nil and info.what == 'C' then msg = string_gsub(msg, "^(bad argument #%d+ to )'[^']*'", "%1'?'") end
+  script_error(msg)
+end
+
 local cjson = {_NAME = 'cjson', _VERSION = '2.1.0', null = null}
 local max_depth, decode_max_depth, precision = 1000, 1000, 14
 local sparse_convert, sparse_ratio, sparse_safe = false, 2, 10
@@ -663,7 +674,7 @@ encode_value = function(v, depth, out)
 end
 
 function cjson.encode(...)
-  if select('#', ...) ~= 1 then script_error("bad argument #1 to 'encode' (expected 1 argument)") end
+  if select('#', ...) ~= 1 then arg_error("bad argument #1 to 'encode' (expected 1 argument)") end
   local out = {}
   encode_value((...), 0, out)
   return table_concat(out)
@@ -815,11 +826,11 @@ decode_value = function(s, pos, depth)
 end
 
 function cjson.decode(...)
-  if select('#', ...) ~= 1 then script_error("bad argument #1 to 'decode' (expected 1 argument)") end
+  if select('#', ...) ~= 1 then arg_error("bad argument #1 to 'decode' (expected 1 argument)") end
   local s = ...
   if type(s) == 'number' then s = tostring(s) end
   if type(s) ~= 'string' then
-    script_error("bad argument #1 to 'decode' (string expected, got " .. type(s) .. ")")
+    arg_error("bad argument #1 to 'decode' (string expected, got " .. type(s) .. ")")
   end
   local v, pos = decode_value(s, 1, 0)
   pos = skip(s, pos)

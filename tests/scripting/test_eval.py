@@ -187,6 +187,28 @@ API_AND_SANDBOX = [
     ('EVAL', "local ok, e = pcall(redis.call, 'incr', 'x') return {tostring(ok), type(e), e.err}", '0'),
 ]
 
+# The script libraries' errors: struct's alignment rules, and argument errors of library functions
+# pcall calls directly, which Lua cannot name ('?').
+LIBRARY_ERRORS = [
+    ('EVAL', "return struct.pack('!8bi3', 1, 2)", '0'),
+    ('EVAL', "return struct.pack('!8bbi3', 1, 2, 3)", '0'),
+    ('EVAL', "return {struct.unpack('!8bi5', struct.pack('!8bi5', 1, 2))}", '0'),
+    ('EVAL', "return struct.size('!8bi3')", '0'),
+    ('EVAL', "return struct.pack('x!3', 1)", '0'),
+    ('EVAL', "return struct.pack('!0i', 1)", '0'),
+    ('EVAL', "return struct.pack('!16i', 1)", '0'),
+    ('EVAL', "local ok, e = pcall(struct.pack, '!3') return e", '0'),
+    ('EVAL', "local ok, e = pcall(struct.unpack, 'i4', 'ab') return e", '0'),
+    ('EVAL', "local ok, e = pcall(function() return struct.unpack('i4', 'ab') end) return e", '0'),
+    ('EVAL', "local ok, e = pcall(bit.band, 'x') return e", '0'),
+    ('EVAL', "local ok, e = pcall(struct.size, 's') return e", '0'),
+    ('EVAL', "local ok, e = pcall(cmsgpack.pack) return e", '0'),
+    ('EVAL', "local ok, e = pcall(cjson.encode) return e", '0'),
+    ('EVAL', "local ok, e = pcall(cjson.decode, {}) return e", '0'),
+    ('EVAL', "return cjson.decode({})", '0'),
+    ('EVAL', "local ok, e = pcall(bit.tohex) return e", '0'),
+]
+
 CONVERSIONS = [
     ('HSET', 'h', 'a', '1', 'b', '2'),
     ('SADD', 's', 'x'),
@@ -237,7 +259,8 @@ CONVERSIONS = [
 ]
 
 
-@pytest.mark.parametrize("cases", [API_AND_SANDBOX, CONVERSIONS], ids=["api-sandbox", "conversions"])
+@pytest.mark.parametrize("cases", [API_AND_SANDBOX, CONVERSIONS, LIBRARY_ERRORS],
+                         ids=["api-sandbox", "conversions", "library-errors"])
 def test_same_replies_as_redis(both, cases):
     for args in cases:
         both.same(*args)
