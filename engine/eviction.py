@@ -323,15 +323,25 @@ class Eviction:
             def keys_of(argv: list[bytes]) -> list[bytes]:
                 return argv[first:last + 1 if last >= 0 else len(argv) + last + 1:step]
 
-        def touching(client: Client, argv: list[bytes]) -> Any:
-            db = client.db
-            keys = keys_of(argv)
-            data = db.data
-            existed = [key in data for key in keys]
-            try:
-                return handler(client, argv)
-            finally:
-                settle(db, keys, existed)
+        if self.lfu:
+            def touching(client: Client, argv: list[bytes]) -> Any:
+                db = client.db
+                keys = keys_of(argv)
+                data = db.data
+                existed = [key in data for key in keys]
+                try:
+                    return handler(client, argv)
+                finally:
+                    settle(db, keys, existed)
+        else:
+            # LRU: whether a key existed before does not matter (its clock is "now" either way).
+            settle_lru = self.settle_keys_lru
+
+            def touching(client: Client, argv: list[bytes]) -> Any:
+                try:
+                    return handler(client, argv)
+                finally:
+                    settle_lru(client.db, keys_of(argv))
         touching.__doc__ = handler.__doc__
         touching.__wrapped__ = handler      # type: ignore[attr-defined]
         return touching
@@ -373,6 +383,20 @@ class Eviction:
     def clocks_of(self, db: Database) -> dict[bytes, int]:
         clocks = self.clocks
         return clocks[db.id] if clocks is not None else {}
+
+    def settle_keys_lru(self, db: Database, keys: list[bytes]) -> None:
+        """:meth:`settle_keys` under LRU."""
+        clocks = self.clocks
+        if clocks is None:
+            return
+        clocks = clocks[db.id]
+        data = db.data
+        now = self.lru_clock
+        for key in keys:
+            if key in data:
+                clocks[key] = now
+            else:
+                clocks.pop(key, None)
 
     def settle_keys(self, db: Database, keys: list[bytes], existed: list[bool]) -> None:
         """After a command: clocks of the keys it named (see :meth:`_touching`)."""
