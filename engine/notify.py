@@ -29,9 +29,10 @@ after the key, ZMPOP's after the key and the inner header, XREADGROUP/XCLAIM/XAU
 ``xgroup-createconsumer`` likewise. ``engine.events_inside_reply`` names those events and after
 how many RESP tokens of the reply they go (``after_tokens``); the client's own pushes are then
 spliced into its encoded reply (a ``Raw``), byte for byte as Redis sends them, while the other
-subscribers get theirs as usual. Not reproduced: MGET's and XREAD's ``keymiss`` pushes (one per
-missing key, between elements) and the pushes of commands inside EXEC (Redis writes them after
-EXEC's header, between the commands' replies).
+subscribers get theirs as usual. MGET's ``keymiss`` pushes go
+between the elements (``key_tokens``: one element per key before the missing one); inside EXEC,
+engine/multi.py writes each command's pushes around its reply within EXEC's array. Not
+reproduced: XREAD's ``keymiss`` pushes (a second lookup after part of its reply).
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ class KeyspaceNotifier:
             self.placing = outer
             placement.ready = True
             if placement.inside:
-                reply = placement.publish_inside() if failed else placement.splice(client, reply)
+                reply = placement.publish_inside() if failed else placement.splice(client, reply, argv)
             if placement.released or after_reply is None:
                 placement.publish_after()
         return reply
@@ -112,14 +113,19 @@ class KeyspaceNotifier:
 
 class _Rules:
     """Where a command's events go relative to its reply (the spec's ``events_after_reply`` and
-    ``events_inside_reply``)."""
+    ``events_inside_reply``). With ``key_tokens``, an inside event of the key at position j
+    among the command's keys goes after ``after_tokens + j * key_tokens`` tokens (MGET's
+    keymiss after the elements of the keys before it)."""
 
-    __slots__ = ("after", "inside", "after_tokens")
+    __slots__ = ("after", "inside", "after_tokens", "key_tokens", "first_key")
 
-    def __init__(self, after: frozenset[str], inside: frozenset[str], after_tokens: int) -> None:
+    def __init__(self, after: frozenset[str], inside: frozenset[str], after_tokens: int, key_tokens: int = 0,
+                 first_key: int = 1) -> None:
         self.after = after
         self.inside = inside
         self.after_tokens = after_tokens
+        self.key_tokens = key_tokens
+        self.first_key = first_key
 
 
 class _Placement:
@@ -148,28 +154,50 @@ class _Placement:
             return True
         return False
 
-    def splice(self, client: Client, reply: Any) -> Any:
+    def splice(self, client: Client, reply: Any, argv: list[bytes]) -> Any:
         """Publish the events Redis writes inside the reply; this client's own pushes go into
-        the encoded reply after its first ``after_tokens`` RESP tokens, as 7.0.15 sends them."""
+        the encoded reply where 7.0.15 writes them (after ``after_tokens`` RESP tokens, plus
+        ``key_tokens`` per key before the event's key)."""
         events, self.inside = self.inside, []
         sink = client.sink
         capture = _CapturingSink(sink)
         client.sink = capture
+        placed: list[tuple[bytes, list[Any]]] = []     # (key, this client's pushes for it)
         try:
             for event in events:
+                capture.frames = []
                 self.notifier.publish(*event)
+                placed.append((event[2], capture.frames))
         finally:
             client.sink = sink
-        if not capture.frames:
+        if not any(frames for _, frames in placed):
             return reply
         if isinstance(reply, ErrorReply) or reply is NO_REPLY:
-            for frame in capture.frames:
-                sink.deliver(frame)
+            for _, frames in placed:
+                for frame in frames:
+                    sink.deliver(frame)
             return reply
+        rules = self.rules
         encoded = encode(reply, client.resp)
-        cut = _after_tokens(encoded, self.rules.after_tokens)
-        pushes = b"".join(encode(frame, client.resp) for frame in capture.frames)
-        return Raw(encoded[:cut] + pushes + encoded[cut:])
+        keys = argv[rules.first_key:]
+        next_key = 0
+        pieces: list[bytes] = []
+        done = 0
+        for key, frames in placed:
+            tokens = rules.after_tokens
+            if rules.key_tokens:
+                # The event's key among the command's keys, in order (a key may repeat).
+                position = next_key
+                while position < len(keys) and keys[position] != key:
+                    position += 1
+                next_key = position + 1
+                tokens += position * rules.key_tokens
+            cut = max(done, _after_tokens(encoded, tokens))
+            pieces.append(encoded[done:cut])
+            pieces.extend(encode(frame, client.resp) for frame in frames)
+            done = cut
+        pieces.append(encoded[done:])
+        return Raw(b"".join(pieces))
 
     def publish_inside(self) -> None:
         events, self.inside = self.inside, []
@@ -238,7 +266,8 @@ def placed_handler(notifier: KeyspaceNotifier, cmd: CommandDef) -> Callable[[Cli
         token = after["when_token"].upper().encode()
         first_option = after.get("from_arg", 1)
         after = after["events"]
-    rules = _Rules(_event_names(after), _event_names(inside.get("events") or []), inside.get("after_tokens", 0))
+    rules = _Rules(_event_names(after), _event_names(inside.get("events") or []), inside.get("after_tokens", 0),
+                   inside.get("key_tokens", 0), max(cmd.first_key, 1))
     run = notifier.run_placed
 
     def handler_placing_events(client: Client, argv: list[bytes]) -> Any:
