@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import socket
 import threading
 import time
@@ -133,20 +134,20 @@ def test_client_kill_old_form_kills_self_after_reply(specredis):
         me.call("PING")
 
 
-def _raw_replies(client, payload: bytes, settle: float = 0.3) -> bytes:
-    client.send_raw(payload)
-    time.sleep(settle)
-    client.sock.settimeout(0.5)
+def _raw_replies(client, payload: bytes) -> bytes:
+    """The raw bytes ``payload`` gets back. A final PING marks the end (the payload must leave
+    replies on), so nothing depends on how soon a loaded server answers."""
+    marker = b"$20\r\n__end_of_raw_replies\r\n"
+    client.send_raw(payload + b"PING __end_of_raw_replies\r\n")
+    client.sock.settimeout(15)
     data = b""
-    try:
-        while True:
-            chunk = client.sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    except TimeoutError:
-        pass
-    return data
+    while not data.endswith(marker):
+        chunk = client.sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    assert data.endswith(marker), data
+    return data[: -len(marker)]
 
 
 def test_client_reply_modes_byte_identical(pair):
@@ -274,7 +275,11 @@ def test_maxclients():
             assert extra.recv(100) == b"-ERR max number of clients reached\r\n"
             extra.close()
             keep[0].close()
-            time.sleep(0.2)
+            # A slot is free once the server has seen the close: wait for that, not 0.2 s.
+            deadline = time.monotonic() + 15
+            while len(keep[1].call("CLIENT", "LIST").splitlines()) > 1:
+                assert time.monotonic() < deadline, server.name
+                time.sleep(0.01)
             assert server.client().call("PING").text == "PONG"
     finally:
         ours.stop()
@@ -338,12 +343,15 @@ def test_pause_write_postpones_exec_of_queued_writes(specredis, reference):
         assert tx.call("SET", "paused-key", "v").text == "QUEUED"
         reader_tx.call("MULTI")
         reader_tx.call("GET", "paused-key")
-        admin.call("CLIENT", "PAUSE", 400, "WRITE")
+        # A pause far longer than any load-induced delay, ended by UNPAUSE: the read-only EXEC
+        # must come back well before the pause would end, the writing one only after UNPAUSE.
+        admin.call("CLIENT", "PAUSE", 20000, "WRITE")
         start = time.monotonic()
-        assert reader_tx.call("EXEC") is not None and time.monotonic() - start < 0.2
-        assert [r.text for r in tx.call("EXEC")] == ["OK"]
-        assert time.monotonic() - start >= 0.3, server.name
+        assert reader_tx.call("EXEC") is not None and time.monotonic() - start < 10, server.name
+        tx.send("EXEC")
+        assert select.select([tx.sock], [], [], 0.3)[0] == [], server.name     # postponed
         admin.call("CLIENT", "UNPAUSE")
+        assert [r.text for r in tx.read_reply()] == ["OK"]
 
 
 def test_idle_timeout_spares_blocked_and_subscribed_clients():
