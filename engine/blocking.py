@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from specredis.engine.args import LLONG_MAX, LLONG_MIN, parse_int, string_to_long_double
-from specredis.engine.client import CLIENT_BLOCKED, CLIENT_MULTI, CLIENT_SCRIPT, Client
+from specredis.engine.client import CLIENT_BLOCKED, CLIENT_MULTI, CLIENT_PUBSUB, CLIENT_SCRIPT, Client
 from specredis.engine.errors import TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT, RedisError, subcommand_syntax_error
 from specredis.protocol.replies import NO_REPLY
 
@@ -229,13 +229,20 @@ class BlockingState:
                 # ``serves_missing_keys`` is called anyway: 7.0 answers a blocked XREADGROUP
                 # whose stream was deleted with -UNBLOCKED.
                 continue
+            after = None
             try:
-                reply = blocked.serve(key)
+                if client.flags & CLIENT_PUBSUB and client.resp == 3 and "serve_placed" in engine.extensions:
+                    # A RESP3 subscriber may hear its own events: engine/notify.py places them
+                    # around (or inside) the reply as the command would have.
+                    reply, after = engine.extensions["serve_placed"](client, blocked.serve, key)
+                else:
+                    reply = blocked.serve(key)
             except RedisError as error:
                 reply = engine.error_reply(error)
-            if reply is None:
-                continue
-            self.unblock(client, reply)
+            if reply is not None:
+                self.unblock(client, reply)
+            if after is not None:
+                after()
 
     def stats(self) -> dict[str, int]:
         """The INFO clients fields this module knows."""

@@ -60,6 +60,7 @@ class KeyspaceNotifier:
         # While a command that writes some of its events after (or inside) its reply runs for a
         # subscribed RESP3 client: how to place its events (None otherwise).
         self.placing: _Placement | None = None
+        self.rules: dict[str, _Rules] = {}     # by command fullname, for the commands that place events
 
     def __call__(self, event_class: int, event: str, key: bytes, dbid: int) -> None:
         placing = self.placing
@@ -81,6 +82,32 @@ class KeyspaceNotifier:
             pubsub.publish(prefixes[0] + key, name)
         if flags & NOTIFY_KEYEVENT:
             pubsub.publish(prefixes[1] + name, key)
+
+    def serve_placed(self, client: Client, serve: Callable[[bytes], Any], key: bytes) -> tuple[Any, Any]:
+        """A blocked client served (engine/blocking.py): run ``serve(key)`` with the events placed
+        as the blocking command's own (ZPOPMIN's pop inside BZPOPMIN's reply, BLPOP's after it).
+        Returns the reply and a function publishing the events that follow it (call it once the
+        reply is delivered), or None."""
+        cmd = client.current_command
+        rules = self.rules.get(cmd.fullname) if cmd is not None and cmd.fullname not in _SERVED_EVENTS_FIRST else None
+        if rules is None:
+            return serve(key), None
+        placement = _Placement(self, rules)
+        outer = self.placing
+        self.placing = placement
+        reply: Any = None
+        failed = True
+        try:
+            reply = serve(key)
+            failed = False
+        finally:
+            self.placing = outer
+            placement.ready = True
+            if placement.inside:
+                reply = placement.publish_inside() if failed else placement.splice(client, reply, [])
+            if failed:
+                placement.publish_after()
+        return reply, placement.publish_after
 
     def run_placed(self, handler: Callable[[Client, list[bytes]], Any], rules: _Rules, client: Client,
                    argv: list[bytes]) -> Any:
@@ -109,6 +136,11 @@ class KeyspaceNotifier:
             if placement.released or after_reply is None:
                 placement.publish_after()
         return reply
+
+
+# Blocking commands whose served path (the client woken by another's write) emits its events
+# before building the reply: a blocked XREADGROUP creates its consumer then.
+_SERVED_EVENTS_FIRST = frozenset(("xreadgroup",))
 
 
 class _Rules:
@@ -268,6 +300,7 @@ def placed_handler(notifier: KeyspaceNotifier, cmd: CommandDef) -> Callable[[Cli
         after = after["events"]
     rules = _Rules(_event_names(after), _event_names(inside.get("events") or []), inside.get("after_tokens", 0),
                    inside.get("key_tokens", 0), max(cmd.first_key, 1))
+    notifier.rules[cmd.fullname] = rules
     run = notifier.run_placed
 
     def handler_placing_events(client: Client, argv: list[bytes]) -> Any:
@@ -286,6 +319,7 @@ def install(engine: Engine) -> None:
     of the commands that reply first after their reply."""
     notifier = KeyspaceNotifier(engine)
     engine.notify_hooks.append(notifier)
+    engine.extensions["serve_placed"] = notifier.serve_placed
     for cmd in engine.command_defs.values():
         wrapped = placed_handler(notifier, cmd)
         if wrapped is not None:

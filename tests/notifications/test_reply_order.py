@@ -203,3 +203,48 @@ def test_own_events_inside_exec_are_written_between_the_replies(specredis: Serve
             conn.close()
     assert b"__keyevent@0__:zpopmin" in received[0]
     assert received[1] == received[0]
+
+
+SERVED = [
+    (["BLPOP", "l", "0"], ["RPUSH", "l", "a"]),
+    (["BZPOPMIN", "z", "0"], ["ZADD", "z", "1", "m"]),
+    (["BLMOVE", "s", "d", "LEFT", "RIGHT", "0"], ["RPUSH", "s", "x", "y"]),
+    (["BLMPOP", "0", "1", "l", "LEFT", "COUNT", "2"], ["RPUSH", "l", "a", "b"]),
+    (["BZMPOP", "0", "1", "z", "MIN"], ["ZADD", "z", "1", "m"]),
+    (["BRPOPLPUSH", "q", "q", "0"], ["LPUSH", "q", "1"]),
+    (["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "st", ">"], ["XADD", "st", "1-1", "f", "v"]),
+]
+
+
+def test_own_events_of_a_served_blocked_command(specredis: ServerProcess, reference: ServerProcess) -> None:
+    """A subscribed RESP3 client blocked, then served by another client's write: its events
+    fall around (or inside) its reply as for the command run directly, byte for byte."""
+    received: list[list[bytes]] = []
+    for server in (reference, specredis):
+        conn = RespClient(server.host, server.port, protocol=3)
+        writer = server.client()
+        frames = []
+        try:
+            conn.call("FLUSHALL")
+            conn.call("XGROUP", "CREATE", "st", "g", "$", "MKSTREAM")
+            conn.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
+            conn.call("PSUBSCRIBE", "__keyevent*")
+            for blocking, write in SERVED:
+                conn.sock.sendall(encode_command(blocking))
+                deadline = time.monotonic() + 5
+                while int(writer.call("INFO", "clients").split(b"blocked_clients:")[1].split(b"\r\n")[0]) < 1:
+                    assert time.monotonic() < deadline, f"{server.name}: {blocking} did not block"
+                    time.sleep(0.01)
+                writer.call(*write)
+                conn.sock.sendall(encode_command(["ECHO", "served"]))
+                data = b""
+                while not data.endswith(b"$6\r\nserved\r\n"):
+                    data += conn.sock.recv(65536)
+                frames.append(data)
+        finally:
+            writer.call("CONFIG", "SET", "notify-keyspace-events", "")
+            conn.close()
+            writer.close()
+        received.append(frames)
+    for (blocking, _), want, got in zip(SERVED, received[0], received[1], strict=True):
+        assert got == want, blocking
