@@ -299,17 +299,20 @@ def _redis_cli_ldb(server: ServerProcess, mode_flag: str, script_path: str, type
     return text.replace(f"{server.host}:{server.port}>", "HOST:PORT>")
 
 
-@pytest.mark.parametrize("mode_flag", ["--ldb", "--ldb-sync-mode"])
+@pytest.mark.parametrize("mode_flag, typed", [
+    ("--ldb", ["s", "s", "p", "w", "b 5", "c", "s", "print v", "c"]),
+    # redis-cli's own 'restart' reconnects and starts over; 'abort' ends with the script's error.
+    ("--ldb-sync-mode", ["s", "restart", "s", "s", "e redis.call('get', KEYS[1])", "abort"]),
+])
 def test_redis_cli_ldb_sessions_look_the_same(specredis: ServerProcess, reference: ServerProcess, tmp_path,
-                                              mode_flag: str) -> None:
+                                              mode_flag: str, typed: list[str]) -> None:
     script = tmp_path / "debug.lua"
     script.write_text("local x = tonumber(ARGV[1])\nredis.call('set', KEYS[1], x * 2)\nredis.breakpoint()\n"
                       "local v = redis.call('get', KEYS[1])\nreturn v\n")
-    typed = ["s", "s", "p", "w", "b 5", "c", "s", "print v", "c"]
     _flush(reference, specredis)
     expected = _redis_cli_ldb(reference, mode_flag, str(script), typed)
     actual = _redis_cli_ldb(specredis, mode_flag, str(script), typed)
-    assert "<reply> \"42\"" in expected
+    assert "<reply> " in expected
     assert actual == expected
 
 
