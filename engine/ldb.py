@@ -35,7 +35,7 @@ from specredis.engine.client import Client
 from specredis.engine.errors import RedisError
 from specredis.protocol.encoder import encode
 from specredis.protocol.parser import ProtocolError, RequestParser
-from specredis.protocol.replies import ErrorReply
+from specredis.protocol.replies import NO_REPLY, ErrorReply
 from specredis.util.log import LOGGER, log
 
 if TYPE_CHECKING:
@@ -289,7 +289,6 @@ class LdbSession:
             prefix = "-> " if current else "   "
         self.log(f"{prefix}{line:<3d} {self.source_line(line)}")
 
-
     # -- called from the Lua hook ------------------------------------------------------------
 
     def timed_out(self) -> bool:
@@ -525,7 +524,6 @@ def debug_eval(client: Client, argv: list[bytes], read_only: bool) -> Any:
             client.extra.pop("ldb", None)
             # The child owns the conversation now: close our side without a word.
             client.sink.close()
-            from specredis.protocol.replies import NO_REPLY
             return NO_REPLY
         _become_debugging_child(engine, client.fd)
     else:
