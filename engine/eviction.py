@@ -622,15 +622,23 @@ class Eviction:
     def _evict_until(self, to_free: int) -> int:
         memory = self.memory
         limit_us = eviction_time_limit_us(self.engine.config["maxmemory-eviction-tenacity"])
+        # The latency monitor's eviction-del (per key) and eviction-cycle (per call) events.
+        add_sample = self.engine.extensions.get("latency_add_sample") \
+            if self.engine.config["latency-monitor-threshold"] else None
         start = time.perf_counter_ns()
         freed = 0
         evicted = 0
+        result = EVICT_OK
         while freed < to_free:
             best = self.best_key()
             if best is None:
-                return EVICT_FAIL
+                result = EVICT_FAIL
+                break
             before = memory.total
+            deleted_at = time.perf_counter_ns() if add_sample is not None else 0
             self.evict(*best)
+            if add_sample is not None:
+                add_sample("eviction-del", (time.perf_counter_ns() - deleted_at) // 1_000_000)
             freed += max(before - memory.total, 1)
             evicted += 1
             if not evicted % 16:
@@ -638,8 +646,11 @@ class Eviction:
                     break
                 if (time.perf_counter_ns() - start) // 1000 > limit_us:
                     self.start_timer()
-                    return EVICT_RUNNING
-        return EVICT_OK
+                    result = EVICT_RUNNING
+                    break
+        if add_sample is not None:
+            add_sample("eviction-cycle", (time.perf_counter_ns() - start) // 1_000_000)
+        return result
 
     def start_timer(self) -> None:
         """startEvictionTimeProc: go on evicting from the event loop."""

@@ -328,3 +328,14 @@ def test_nothing_per_command_while_off(server: Server) -> None:
     server("CONFIG", "SET", "maxmemory", "0")
     server("CONFIG", "SET", "maxmemory-policy", "volatile-ttl")
     assert idle()
+
+
+def test_latency_monitor_sees_eviction_cycles(server: Server) -> None:
+    server("CONFIG", "SET", "latency-monitor-threshold", "1")
+    server("CONFIG", "SET", "maxmemory-policy", "allkeys-random")
+    server("CONFIG", "SET", "maxmemory-eviction-tenacity", "100")
+    fill(server, "k", 5000)
+    server("CONFIG", "SET", "maxmemory", limit_for(server, 0) + 1)
+    assert server.dbsize() == 0
+    events = [entry[0] for entry in server("LATENCY", "LATEST")]
+    assert b"eviction-cycle" in events, events
