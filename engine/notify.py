@@ -13,26 +13,27 @@ standing for ``g$lshzxetd``). This module turns an event into Pub/Sub messages:
 Messages go through the normal PUBLISH path (subscribers and pattern subscribers), but are
 not propagated to replicas: replicas generate their own.
 
-Reply order. A RESP3 client subscribed to its own keys' events gets the pushes of a command
-it runs in the order Redis 7.0.15 writes them into its output: most commands notify and then
-add their reply (SET, DEL, SADD...), but many add their reply first (LPUSH, HSET, ZADD, GETDEL,
-EXPIRE, SET with GET...), and some reply between their events (LMOVE: ``lpush``, reply,
-``lpop``). A command's spec lists the events that follow its reply in
-``engine.events_after_reply`` (optionally only ``when_token`` is among its arguments); the
-first such event of a run marks the reply point, and it and every later event of the command
-are published once the reply is queued (``sink.after_reply``). Only handlers of such commands
-are wrapped, and the wrapper does nothing unless the client is a subscribed RESP3 client (who
-never takes the C hot loop, which keeps the plain handler: ``CommandDef.hot_handler``).
-Redis 7.0.15 also writes some pushes into the middle of an aggregate reply, whose header (and
-first elements) it has already written: ZPOPMIN's pop event after the array header, BZPOPMIN's
-after the key, ZMPOP's after the key and the inner header, XREADGROUP/XCLAIM/XAUTOCLAIM's
-``xgroup-createconsumer`` likewise. ``engine.events_inside_reply`` names those events and after
-how many RESP tokens of the reply they go (``after_tokens``); the client's own pushes are then
-spliced into its encoded reply (a ``Raw``), byte for byte as Redis sends them, while the other
-subscribers get theirs as usual. MGET's ``keymiss`` pushes go
-between the elements (``key_tokens``: one element per key before the missing one); inside EXEC,
-engine/multi.py writes each command's pushes around its reply within EXEC's array. Not
-reproduced: XREAD's ``keymiss`` pushes (a second lookup after part of its reply).
+Reply order. A RESP3 client subscribed to its own keys' events gets the pushes of a command it
+runs in the order Redis 7.0.15 writes them into its output, which the command's spec declares:
+
+* most commands notify, then add their reply (SET, DEL, SADD...): nothing to declare;
+* ``engine.events_after_reply``: the events written after the reply (LPUSH, HSET, ZADD, GETDEL,
+  EXPIRE, SET with GET -- ``when_token`` -- and LMOVE's ``lpop`` after its ``lpush``). The first
+  such event of a run marks the reply point; it and every later event are published once the
+  reply is queued (``sink.after_reply``; inside EXEC, multi.py's ``after_command_reply``);
+* ``engine.events_inside_reply``: events written inside an aggregate reply whose first tokens
+  were already written: ZPOPMIN's pop after the array header, BZPOPMIN's after the key, ZMPOP's
+  after the key and the inner header, XREADGROUP/XCLAIM/XAUTOCLAIM's ``xgroup-createconsumer``,
+  MGET's ``keymiss`` between the elements (``key_tokens`` per key before the missing one). The
+  client's own pushes are spliced into its encoded reply (a ``Raw``), byte for byte as Redis
+  sends them; the other subscribers get theirs as usual.
+
+Only the handlers of those commands are wrapped, and the wrapper does nothing unless the client
+is a subscribed RESP3 client (who never takes the C hot loop, which keeps the plain handler:
+``CommandDef.hot_handler``). A blocked client served by another client's write gets the same
+placement (``serve_placed``, called by engine/blocking.py); inside EXEC, engine/multi.py writes
+each command's pushes around its reply within EXEC's array. Not reproduced: XREAD's second
+``keymiss`` for a missing stream, which 7.0.15 writes after the streams served before it.
 """
 
 from __future__ import annotations
