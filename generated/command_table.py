@@ -849,6 +849,8 @@ _bzmpop = CommandDef(
         },
         'propagate': {'mode': 'rewrite', 'rewrite': 'mpop_as_pop_count'},
         'keyspace_events': ['zset:zpopmin', 'zset:zpopmax', 'generic:del'],
+        'events_inside_reply': {'events': ['zset:zpopmin', 'zset:zpopmax'], 'after_tokens': 3},
+        'events_after_reply': ['generic:del'],
     },
     reply={'resp2': {'null': 'array'}},
 )
@@ -896,6 +898,8 @@ _bzpopmax = CommandDef(
         },
         'propagate': {'mode': 'rewrite', 'rewrite': 'blocking_pop_as_pop'},
         'keyspace_events': ['zset:zpopmax', 'generic:del'],
+        'events_inside_reply': {'events': ['zset:zpopmax'], 'after_tokens': 2},
+        'events_after_reply': ['generic:del'],
     },
     reply={'resp2': {'null': 'array'}},
 )
@@ -943,6 +947,8 @@ _bzpopmin = CommandDef(
         },
         'propagate': {'mode': 'rewrite', 'rewrite': 'blocking_pop_as_pop'},
         'keyspace_events': ['zset:zpopmin', 'generic:del'],
+        'events_inside_reply': {'events': ['zset:zpopmin'], 'after_tokens': 2},
+        'events_after_reply': ['generic:del'],
     },
     reply={'resp2': {'null': 'array'}},
 )
@@ -5274,6 +5280,7 @@ _mget = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.string:mget_command',
         'keyspace_events': ['keymiss:keymiss'],
+        'events_inside_reply': {'events': ['keymiss:keymiss'], 'after_tokens': 1, 'key_tokens': 1},
     },
     reply={},
 )
@@ -8569,6 +8576,7 @@ _xautoclaim = CommandDef(
         'handler': 'specredis.engine.types.stream:xautoclaim_command',
         'propagate': {'mode': 'effects'},
         'keyspace_events': ['stream:xgroup-createconsumer'],
+        'events_inside_reply': {'events': ['stream:xgroup-createconsumer'], 'after_tokens': 3},
     },
     reply={},
 )
@@ -8601,6 +8609,7 @@ _xclaim = CommandDef(
         'handler': 'specredis.engine.types.stream:xclaim_command',
         'propagate': {'mode': 'effects'},
         'keyspace_events': ['stream:xgroup-createconsumer'],
+        'events_inside_reply': {'events': ['stream:xgroup-createconsumer'], 'after_tokens': 1},
     },
     reply={},
 )
@@ -9155,6 +9164,7 @@ _xreadgroup = CommandDef(
         },
         'propagate': {'mode': 'effects'},
         'keyspace_events': ['stream:xgroup-createconsumer'],
+        'events_inside_reply': {'events': ['stream:xgroup-createconsumer'], 'after_tokens': 2},
     },
     reply={'resp2': {'null': 'array', 'map': 'pairs'}},
 )
@@ -9606,6 +9616,8 @@ _zmpop = CommandDef(
         'handler': 'specredis.engine.types.zset:zmpop_command',
         'keyspace_events': ['zset:zpopmin', 'zset:zpopmax', 'generic:del'],
         'propagate': {'mode': 'rewrite', 'rewrite': 'mpop_as_pop_count'},
+        'events_inside_reply': {'events': ['zset:zpopmin', 'zset:zpopmax'], 'after_tokens': 3},
+        'events_after_reply': ['generic:del'],
     },
     reply={'resp2': {'null': 'array'}},
 )
@@ -9668,6 +9680,8 @@ _zpopmax = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.zset:zpopmax_command',
         'keyspace_events': ['zset:zpopmax', 'generic:del'],
+        'events_inside_reply': {'events': ['zset:zpopmax'], 'after_tokens': 1},
+        'events_after_reply': ['generic:del'],
     },
     reply={'resp2': {'pairs': 'flat'}},
 )
@@ -9699,6 +9713,8 @@ _zpopmin = CommandDef(
         'status': 'implemented',
         'handler': 'specredis.engine.types.zset:zpopmin_command',
         'keyspace_events': ['zset:zpopmin', 'generic:del'],
+        'events_inside_reply': {'events': ['zset:zpopmin'], 'after_tokens': 1},
+        'events_after_reply': ['generic:del'],
     },
     reply={'resp2': {'pairs': 'flat'}},
 )
