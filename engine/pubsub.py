@@ -318,7 +318,9 @@ def _force_replication(client: Client, argv: list[bytes]) -> None:
     # forceCommandPropagation(c, PROPAGATE_REPL) in a standalone server; a cluster forwards
     # messages over its bus instead.
     engine = client.engine
-    if engine.extensions.get("cluster") is None:
+    # (Nothing to do when nothing consumes propagation -- no AOF, no replica, no EXEC or
+    # script collecting: the dispatcher would only reset what this asks for.)
+    if engine.propagation_consumers and engine.extensions.get("cluster") is None:
         engine.also_propagate(client.db.id, list(argv))
         engine.prevent_propagation()
 
