@@ -682,7 +682,8 @@ class RdbReader:
                 raise self.eof()
             self.pos = pos + 9
             return int.from_bytes(data[pos + 1:pos + 9], "big"), False
-        raise RdbError(f"Unknown length encoding {b} in rdbLoadLen()", self.base + pos)
+        # (Redis names the two type bits, 2 for a 10xxxxxx byte other than 0x80 and 0x81.)
+        raise RdbError(f"Unknown length encoding {b >> 6} in rdbLoadLen()", self.base + pos + 1)
 
     def length(self) -> int:
         """rdbLoadLen: a plain length (a special encoding here is an error)."""
@@ -693,10 +694,8 @@ class RdbReader:
             if b < 0x40:
                 self.pos = pos + 1
                 return b
-        value, encoded = self.length_or_encoding()
-        if encoded:
-            raise RdbError(f"Unknown length encoding {value} in rdbLoadLen()", self.base + pos)
-        return value
+        # An encoded-value byte (11xxxxxx) reads as its 6 low bits, as rdbLoadLen reads it.
+        return self.length_or_encoding()[0]
 
     def string(self) -> bytes:
         """rdbGenericLoadStringObject: plain, integer-encoded or LZF-compressed."""
@@ -712,7 +711,6 @@ class RdbReader:
                     raise self.eof()
                 self.pos = end
                 return data[pos + 1:end]
-        start = pos
         length, encoded = self.length_or_encoding()
         if not encoded:
             return self.read(length)
@@ -729,8 +727,9 @@ class RdbReader:
             try:
                 return lzf.decompress(blob, plain)
             except lzf.LzfError:
-                raise RdbError("Invalid LZF compressed string", self.base + start) from None
-        raise RdbError(f"Unknown RDB string encoding type {length}", self.base + start)
+                # Found once the whole blob is read, where Redis reports it.
+                raise RdbError("Invalid LZF compressed string", self.base + self.pos) from None
+        raise RdbError(f"Unknown RDB string encoding type {length}", self.base + self.pos)
 
     def millis(self) -> int:
         """rdbLoadMillisecondTime: 8 bytes, little-endian, signed."""

@@ -229,7 +229,7 @@ def load_value(reader: RdbReader, type_code: int, limits: LoadLimits) -> Any:
         for _ in range(nodes):
             container = reader.length()
             if container != QUICKLIST_NODE_PACKED and container != QUICKLIST_NODE_PLAIN:
-                raise RdbError(f"Quicklist integrity check failed: node container {container}", reader.offset())
+                raise RdbError("Quicklist integrity check failed.", reader.offset())
             blob = reader.string()
             if container == QUICKLIST_NODE_PLAIN:
                 items.append(blob)
@@ -239,7 +239,16 @@ def load_value(reader: RdbReader, type_code: int, limits: LoadLimits) -> Any:
         return make_list(items)
     if type_code == TYPE_SET:
         count = reader.length()
-        members = [reader.string() for _ in range(count)]
+        members = []
+        seen: set[bytes] = set()
+        for _ in range(count):
+            member = reader.string()
+            if member in seen:
+                # Checked as each element comes, as Redis adds them: a corrupt length further on
+                # must not be met first.
+                raise RdbError("Duplicate set members detected", reader.offset())
+            seen.add(member)
+            members.append(member)
         intset = count <= limits.intset_entries and all(string_to_int(m) is not None for m in members)
         return make_set(members, intset)
     if type_code == TYPE_SET_INTSET:
@@ -254,11 +263,15 @@ def load_value(reader: RdbReader, type_code: int, limits: LoadLimits) -> Any:
         pairs = []
         read_score = reader.binary_double if type_code == TYPE_ZSET_2 else reader.string_double
         longest = 0
+        seen = set()
         for _ in range(count):
             member = reader.string()
             score = read_score()
             if score != score:
                 raise RdbError("Zset with NAN score detected", reader.offset())
+            if member in seen:
+                raise RdbError("Duplicate zset fields detected", reader.offset())
+            seen.add(member)
             if len(member) > longest:
                 longest = len(member)
             pairs.append((member, score))
@@ -266,7 +279,7 @@ def load_value(reader: RdbReader, type_code: int, limits: LoadLimits) -> Any:
     if type_code == TYPE_ZSET_LISTPACK or type_code == TYPE_ZSET_ZIPLIST:
         blob = reader.string()
         decoder = listpack_decode if type_code == TYPE_ZSET_LISTPACK else ziplist_decode
-        elements = _decoded(reader, decoder, blob, limits)
+        elements = _decoded(reader, decoder, blob, limits, "Zset")
         if len(elements) & 1:
             raise RdbError("Zset listpack integrity check failed.", reader.offset())
         pairs = []
@@ -280,16 +293,20 @@ def load_value(reader: RdbReader, type_code: int, limits: LoadLimits) -> Any:
         count = reader.length()
         pairs = []
         longest = 0
+        fields = set()
         for _ in range(count):
             field = reader.string()
             item = reader.string()
+            if field in fields:
+                raise RdbError("Duplicate hash fields detected", reader.offset())
+            fields.add(field)
             longest = max(longest, len(field), len(item))
             pairs.append((field, item))
         return make_hash(pairs, count <= limits.hash_entries and longest <= limits.hash_value)
     if type_code == TYPE_HASH_LISTPACK or type_code == TYPE_HASH_ZIPLIST:
         blob = reader.string()
         decoder = listpack_decode if type_code == TYPE_HASH_LISTPACK else ziplist_decode
-        pairs = _pairs(_decoded(reader, decoder, blob, limits),
+        pairs = _pairs(_decoded(reader, decoder, blob, limits, "Hash"),
                        "Hash listpack" if type_code == TYPE_HASH_LISTPACK else "Hash ziplist")
         return make_hash(pairs, len(pairs) <= limits.hash_entries)
     if type_code == TYPE_HASH_ZIPMAP:
@@ -320,13 +337,19 @@ def load_value(reader: RdbReader, type_code: int, limits: LoadLimits) -> Any:
     raise RdbError(f"Unknown RDB encoding type {type_code}", reader.offset())
 
 
-def _decoded(reader: RdbReader, decoder: Callable[[bytes, bool], Any], blob: bytes, limits: LoadLimits) -> Any:
+def _decoded(reader: RdbReader, decoder: Callable[[bytes, bool], Any], blob: bytes, limits: LoadLimits,
+             what: str = "") -> Any:
+    """``decoder(blob)``; a bad blob is reported at the reader's offset, a listpack as
+    ``what`` says (Redis names the hash's and the sorted set's: "Hash listpack ...")."""
     if limits.deep:
         limits.sanitized += 1
     try:
         return decoder(blob, limits.deep)
     except RdbError as error:
-        raise RdbError(error.message, reader.offset()) from None
+        message = error.message
+        if what and message == "Listpack integrity check failed.":
+            message = f"{what} listpack integrity check failed."
+        raise RdbError(message, reader.offset()) from None
 
 
 def _int64(value: int) -> int:
@@ -413,11 +436,21 @@ def load_stream(reader: RdbReader, v2: bool, limits: LoadLimits) -> Any:
     unordered = False
     for _ in range(node_count):
         start = reader.offset()
-        node_key = reader.string()
+        try:
+            node_key = reader.string()
+        except RdbError as error:
+            if not error.message.startswith("Unexpected EOF"):
+                raise
+            raise RdbError("Stream master ID loading failed: invalid encoding or I/O error.", error.offset) from None
         if len(node_key) != 16:
             raise RdbError("Stream node key entry is not the size of a stream ID", start)
         master = int.from_bytes(node_key, "big")
-        lp = reader.string()
+        try:
+            lp = reader.string()
+        except RdbError as error:
+            if not error.message.startswith("Unexpected EOF"):
+                raise
+            raise RdbError("Stream listpacks loading failed.", error.offset) from None
         if deep:
             limits.sanitized += 1
         try:
@@ -801,8 +834,8 @@ class RdbLoader:
 
 
 def describe_type(type_code: int) -> str:
-    """A type code as check-rdb names it."""
-    return TYPE_NAMES.get(type_code, "unknown")
+    """A type code as check-rdb names it (7.0.15's redis-check-rdb has no name for 19, stream-v2)."""
+    return TYPE_NAMES.get(type_code, "unknown") if type_code != TYPE_STREAM_LISTPACKS_2 else "unknown"
 
 
 __all__ = [

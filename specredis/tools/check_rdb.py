@@ -24,6 +24,7 @@ large file is read.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Any, TextIO
@@ -73,7 +74,8 @@ class CheckSink(LoadSink):
 
 
 def _text(raw: bytes) -> str:
-    return raw.decode("utf-8", "backslashreplace")
+    """A key as redis-check-rdb prints it with %s: up to its first NUL byte."""
+    return raw.split(b"\0", 1)[0].decode("utf-8", "backslashreplace")
 
 
 class _Progress:
@@ -100,6 +102,51 @@ class _Progress:
             self.stream.flush()
 
 
+# Where 7.0.15's rdb.c reports each corruption it finds inside a value (rdbReportCorruptRDB):
+# redis-check-rdb prints those as "Internal error in RDB reading offset 0, function at
+# rdb.c:<line> -> <message>" (the offset in the text is always 0 in 7.0), then logs that it
+# terminates. The lines were read off the reference's own reports on corrupted files.
+RDB_C_LINES = {
+    "Unknown length encoding ": 236,
+    "Invalid LZF compressed string": 413,
+    "Unknown RDB string encoding type ": 529,
+    "Duplicate set members detected": 1829,
+    "Duplicate zset fields detected": 1894,
+    "Duplicate hash fields detected": 2019,
+    "Quicklist integrity check failed.": 2048,
+    "Listpack integrity check failed.": 2071,
+    "Intset integrity check failed.": 2214,
+    "Zset listpack integrity check failed.": 2255,
+    "Hash listpack integrity check failed.": 2301,
+    "Stream master ID loading failed: invalid encoding or I/O error.": 2338,
+    "Stream listpacks loading failed.": 2355,
+    "Stream object metadata loading failed.": 2424,
+    "Stream listpack integrity check failed.": 2362,
+    "Stream PEL ID loading failed.": 2502,
+    "Stream PEL NACK loading failed.": 2510,
+    "Duplicate stream consumer detected.": 2543,
+    "Stream short read reading seen time.": 2549,
+    "Stream short read reading PEL streamID.": 2566,
+    "Consumer entry not found in group global PEL": 2573,
+    "Stream CG PEL entry without consumer": 2611,
+    "The RDB file contains module data I can't load": 2636,
+}
+
+
+def _rdb_c_line(message: str) -> int | None:
+    for prefix, line in RDB_C_LINES.items():
+        if message.startswith(prefix):
+            return line
+    return None
+
+
+def _log_line(message: str) -> str:
+    """A warning in the server log format redis-check-rdb uses for its last words."""
+    now = time.time()
+    stamp = time.strftime("%d %b %Y %H:%M:%S", time.localtime(now)) + f".{int(now * 1000) % 1000:03d}"
+    return f"{os.getpid()}:C {stamp} # {message}\n"
+
+
 def check_data(data: bytes, name: str, out: TextIO, progress: _Progress | None = None) -> bool:
     """Check an RDB image and print the report to ``out``; True if it is sound."""
     return check_data_report(data, name, out, progress) is not None
@@ -120,6 +167,12 @@ def check_data_report(data: bytes, name: str, out: TextIO, progress: _Progress |
             progress.clear()
         out.write("--- RDB ERROR DETECTED ---\n")
         message = "RDB CRC error" if error.message.startswith("Wrong RDB checksum") else error.message
+        if loader.doing == "read-type" and message.startswith("Unknown RDB encoding type "):
+            # redis-check-rdb refuses the type byte itself (the server would read the key first).
+            message = "Invalid object type: " + message.rsplit(" ", 1)[1]
+        rdb_c_line = _rdb_c_line(message)
+        if rdb_c_line is not None:
+            message = f"Internal error in RDB reading offset 0, function at rdb.c:{rdb_c_line} -> {message}"
         out.write(f"[offset {max(error.offset, 0)}] {message}\n")
         out.write(f"[additional info] While doing: {loader.doing}\n")
         if loader.key is not None:
@@ -127,6 +180,8 @@ def check_data_report(data: bytes, name: str, out: TextIO, progress: _Progress |
         if loader.type_code >= 0:
             out.write(f"[additional info] Reading type {loader.type_code} ({describe_type(loader.type_code)})\n")
         _counts(out, loader)
+        if rdb_c_line is not None:
+            out.write(_log_line("Terminating server after rdb file reading failure."))
         return None
     if progress is not None:
         progress.clear()

@@ -33,7 +33,9 @@ INCR = "appendonly.aof.1.incr.aof"
 _AOF_WORDS = ("AOF", "append", "manifest", ">>>", "Revert", "Unknown command", "DB loaded", "RDB", "Truncating",
               "short read", "migrated", "history")
 _NOT_COMPARED = ("Memory overcommit", "Background", "Ready", "Calling fsync")
-_SECONDS = re.compile(r"\d+\.\d+ seconds")
+# Durations, and the age of an RDB preamble (written before both boots: a second boundary
+# may fall between them).
+_SECONDS = re.compile(r"\d+\.\d+ seconds|(?<=RDB age )\d+ seconds")
 _STALE_ERRNO = re.compile(r"^(Unrecoverable error reading the append only file [^:]*: ).*$")
 
 

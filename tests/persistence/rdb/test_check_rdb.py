@@ -91,3 +91,55 @@ def test_progress_bar_on_request(files: dict[str, bytes]) -> None:
     out = StringIO()
     assert check_rdb.check_file(path, out=out, progress=True)
     assert "RDB looks OK" in out.getvalue()
+
+
+def _report_lines(output: str) -> list[str]:
+    """A report's lines, log prefixes removed and the file name left out."""
+    lines = []
+    for line in output.splitlines():
+        line = re.sub(r"^\d+:[CM] \d+ \w+ \d+ [\d:.]+ [#*.-] ", "", line)
+        if not line.startswith("[offset 0] Checking RDB file"):
+            lines.append(line)
+    return lines
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_corrupted_files_are_reported_word_for_word_as_redis_check_rdb(seed: int) -> None:
+    """Random bit flips and truncations of a file of every type: the same report as
+    redis-check-rdb, line for line -- the error text (``Internal error in RDB reading ...
+    rdb.c:<line> -> ...`` for what rdb.c finds inside a value), its offset, what was being read,
+    the counts and the last words."""
+    import io
+    import random
+
+    from specredis.tools import check_rdb
+
+    reference = start_reference("--enable-debug-command", "yes")
+    try:
+        populate(reference.redis(), seed=40 + seed)
+        assert reference.redis().save()
+        with open(os.path.join(reference.dir, "dump.rdb"), "rb") as handle:
+            good = handle.read()
+    finally:
+        reference.stop()
+    rng = random.Random(seed)
+    path = os.path.join(tempfile.mkdtemp(prefix="check-"), "dump.rdb")
+    errors = set()
+    for trial in range(80):
+        data = bytearray(good)
+        if trial % 3 == 0:
+            data = data[:rng.randrange(10, len(data))]
+        else:
+            position = rng.randrange(9, len(data) - 8)
+            data[position] ^= 1 << rng.randrange(8)
+        with open(path, "wb") as handle:
+            handle.write(data)
+        theirs = subprocess.run(["redis-check-rdb", path], capture_output=True, timeout=60)
+        out = io.StringIO()
+        ok = check_rdb.check_data(bytes(data), path, out)
+        expected = _report_lines(theirs.stdout.decode("utf-8", "backslashreplace"))
+        assert (theirs.returncode == 0) == ok, (trial, expected)
+        assert _report_lines(out.getvalue()) == expected, (trial, out.getvalue())
+        errors.update(line.split("] ", 1)[1].split(" -> ")[-1] for line in expected
+                      if line.startswith("[offset") and "Internal error" in line)
+    assert len(errors) >= 4, errors
