@@ -494,7 +494,8 @@ static int stats_add(Stats *st, PyObject *cmd, long long elapsed_us, PyObject *e
  * here instead of in Python: INCR/DECR of an integer string and HSET of a hash, each
  * doing exactly what its Python handler does in that case (engine/types/string.py
  * incr_command/incr_decr and set_command without options, engine/types/hash.py hset_command
- * and HashValue.set, engine/pubsub.py publish_command with nobody to hear it). Anything
+ * and HashValue.set, engine/types/list.py lpush_command/rpush_command's inline case,
+ * engine/pubsub.py publish_command with nobody to hear it). Anything
  * else -- a missing key, a key with a TTL, a wrong type, a value that is not a short
  * canonical integer, an encoding conversion, a listpack field or value needing escapes,
  * anyone listening to changes (WATCH, client tracking, keyspace events), a wrong number
@@ -502,9 +503,10 @@ static int stats_add(Stats *st, PyObject *cmd, long long elapsed_us, PyObject *e
  * usual. Whatever happens around the handler (counters, propagation, hooks) stays in
  * run(). tests/perf compares the result with the pure-Python path.
  */
-static PyObject *incr_fn, *decr_fn, *hset_fn, *set_fn, *publish_fn, *shared_values;
+static PyObject *incr_fn, *decr_fn, *hset_fn, *set_fn, *publish_fn, *lpush_fn, *rpush_fn, *shared_values;
 static Py_ssize_t shared_max_len, shared_max_count;
-static PyTypeObject *database_type, *hash_type;
+static PyTypeObject *database_type, *hash_type, *list_type;
+static Py_ssize_t off_list_head, off_list_tail;
 static Py_ssize_t off_client_db, off_db_data, off_db_expires, off_db_scan_index, off_db_blocking_keys;
 static Py_ssize_t off_hash_blob, off_hash_count, off_hash_table, off_hash_scan_index;
 static PyObject *s_key_modified_hooks, *s_notify_flags, *s_config, *s_values, *s_hash_max_entries, *s_hash_max_value;
@@ -693,6 +695,43 @@ static int fast_publish(PyObject *edict, PyObject *argv, PyObject **reply) {
     return rc;
 }
 
+/* LPUSH/RPUSH key element [element ...] onto an existing list, in a database without any TTL
+ * and with nothing listening: the elements go to the end of ListValue.head (LPUSH, which
+ * holds the first elements reversed) or .tail (RPUSH), as the Python handlers' inline case
+ * does. (An existing list has no client blocked on it.) */
+static int fast_push(PyObject *edict, PyObject *client, PyObject *argv, int left, PyObject **reply) {
+    Py_ssize_t argc = PyList_GET_SIZE(argv);
+    PyObject *db = slot_get(client, off_client_db);
+    if (argc < 3 || db == NULL || Py_TYPE(db) != database_type)
+        return 0;
+    PyObject *data = slot_get(db, off_db_data), *expires = slot_get(db, off_db_expires);
+    if (data == NULL || expires == NULL || !PyDict_CheckExact(data) || !PyDict_CheckExact(expires) ||
+        PyDict_GET_SIZE(expires) != 0)
+        return 0;
+    PyObject *value = PyDict_GetItemWithError(data, PyList_GET_ITEM(argv, 1));
+    if (value == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    if (Py_TYPE(value) != list_type)
+        return 0;
+    PyObject *head = slot_get(value, off_list_head), *tail = slot_get(value, off_list_tail);
+    if (head == NULL || tail == NULL || !PyList_CheckExact(head) || !PyList_CheckExact(tail))
+        return 0;
+    int rc = no_listeners(edict);
+    if (rc <= 0)
+        return rc;
+    PyObject *side = left ? head : tail;
+    for (Py_ssize_t i = 2; i < argc; i++)
+        if (PyList_Append(side, PyList_GET_ITEM(argv, i)) < 0)
+            return -1;
+    PyObject *r = PyLong_FromSsize_t(PyList_GET_SIZE(head) + PyList_GET_SIZE(tail));
+    if (r == NULL || add_dirty(edict, argc - 2) < 0) {
+        Py_XDECREF(r);
+        return -1;
+    }
+    *reply = r;
+    return 1;
+}
+
 /* hash-max-listpack-entries / -value, once per run() call. */
 static int load_hash_limits(PyObject *edict, FastCtx *ctx) {
     if (ctx->limits_loaded)
@@ -866,6 +905,10 @@ static inline int run_fast(PyObject *handler, PyObject *edict, FastCtx *ctx, PyO
         return fast_set(edict, client, argv, reply);
     if (handler == publish_fn)
         return fast_publish(edict, argv, reply);
+    if (handler == lpush_fn)
+        return fast_push(edict, client, argv, 1, reply);
+    if (handler == rpush_fn)
+        return fast_push(edict, client, argv, 0, reply);
     if (handler == decr_fn)
         return fast_incr(edict, client, argv, -1, reply);
     return 0;
@@ -1227,14 +1270,15 @@ static PyObject *configure(PyObject *self, PyObject *args) {
 }
 
 /* configure_fast(incr_command, decr_command, hset_command, Database, HashValue, set_command,
- * shared_values, shared_max_len, shared_max_count, publish_command): the Python handlers that
- * have a C version here, the classes whose slots those read, and SET's table of shared short
- * values. */
+ * shared_values, shared_max_len, shared_max_count, publish_command, lpush_command, rpush_command,
+ * ListValue): the Python handlers that have a C version here, the classes whose slots those
+ * read, and SET's table of shared short values. */
 static PyObject *configure_fast(PyObject *self, PyObject *args) {
-    PyObject *incr, *decr, *hset, *dbtype, *htype, *set, *shared, *publish;
+    PyObject *incr, *decr, *hset, *dbtype, *htype, *set, *shared, *publish, *lpush, *rpush, *ltype;
     Py_ssize_t max_len, max_count;
-    if (!PyArg_ParseTuple(args, "OOOO!O!OO!nnO", &incr, &decr, &hset, &PyType_Type, &dbtype, &PyType_Type, &htype,
-                          &set, &PyDict_Type, &shared, &max_len, &max_count, &publish))
+    if (!PyArg_ParseTuple(args, "OOOO!O!OO!nnOOOO!", &incr, &decr, &hset, &PyType_Type, &dbtype, &PyType_Type, &htype,
+                          &set, &PyDict_Type, &shared, &max_len, &max_count, &publish, &lpush, &rpush, &PyType_Type,
+                          &ltype))
         return NULL;
     if (!configured) {
         PyErr_SetString(PyExc_RuntimeError, "configure() first");
@@ -1249,14 +1293,16 @@ static PyObject *configure_fast(PyObject *self, PyObject *args) {
         (off_hash_blob = member_offset((PyTypeObject *)htype, "blob")) < 0 ||
         (off_hash_count = member_offset((PyTypeObject *)htype, "count")) < 0 ||
         (off_hash_table = member_offset((PyTypeObject *)htype, "table")) < 0 ||
-        (off_hash_scan_index = member_offset((PyTypeObject *)htype, "scan_index")) < 0)
+        (off_hash_scan_index = member_offset((PyTypeObject *)htype, "scan_index")) < 0 ||
+        (off_list_head = member_offset((PyTypeObject *)ltype, "head")) < 0 ||
+        (off_list_tail = member_offset((PyTypeObject *)ltype, "tail")) < 0)
         return NULL;
     PyObject **slots[] = {&incr_fn, &decr_fn, &hset_fn, (PyObject **)&database_type, (PyObject **)&hash_type,
-                          &set_fn, &shared_values, &publish_fn};
-    PyObject *values[] = {incr, decr, hset, dbtype, htype, set, shared, publish};
+                          &set_fn, &shared_values, &publish_fn, &lpush_fn, &rpush_fn, (PyObject **)&list_type};
+    PyObject *values[] = {incr, decr, hset, dbtype, htype, set, shared, publish, lpush, rpush, ltype};
     shared_max_len = max_len;
     shared_max_count = max_count;
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 11; i++) {
         Py_INCREF(values[i]);
         Py_XSETREF(*slots[i], values[i]);
     }

@@ -77,15 +77,17 @@ def _load_hot_loop() -> Any:
     _hotloop.configure(Client, RequestParser, CLIENT_MULTI | CLIENT_PUBSUB, _SLOW_FLAGS, OK, PONG, NO_REPLY,
                        _NOT_RUN, RedisError, encode_into)
     if hasattr(_hotloop, "configure_fast"):
-        # The handlers with a C version of their plain case (INCR, DECR, HSET, SET, PUBLISH).
+        # The handlers with a C version of their plain case (INCR, DECR, HSET, SET, PUBLISH,
+        # LPUSH, RPUSH).
         from specredis.engine.keyspace import Database
         from specredis.engine.pubsub import publish_command
+        from specredis.engine.types import list as lists
         from specredis.engine.types import string
         from specredis.engine.types.hash import HashValue, hset_command
 
         _hotloop.configure_fast(string.incr_command, string.decr_command, hset_command, Database, HashValue,
                                 string.set_command, string._SHARED, string._SHARED_LEN, string._SHARED_MAX,
-                                publish_command)
+                                publish_command, lists.lpush_command, lists.rpush_command, lists.ListValue)
     return _hotloop.run
 
 

@@ -418,9 +418,10 @@ def test_c_handlers_cut_anywhere(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_c_handlers_with_listeners(monkeypatch: pytest.MonkeyPatch) -> None:
     """Other clients watch, track, monitor and subscribe to keyspace events while INCR, DECR and
     HSET run: the Python handlers (which the C ones defer to) give them the same view."""
-    setup = [resp("SET", "n", "1"), resp("HSET", "h", "f", "v"), resp("HSET", "big", *[f"f{i}" for i in range(600)])]
+    setup = [resp("SET", "n", "1"), resp("HSET", "h", "f", "v"), resp("HSET", "big", *[f"f{i}" for i in range(600)]),
+             resp("RPUSH", "l", "0")]
     hot = [resp("INCR", "n"), resp("DECR", "n"), resp("HSET", "h", "f", "w", "g", "1"), resp("HSET", "big", "f1", "x"),
-           resp("SET", "s", "v"), resp("SET", "n2", "1")]
+           resp("SET", "s", "v"), resp("SET", "n2", "1"), resp("LPUSH", "l", "a", "b"), resp("RPUSH", "l", "c")]
     chunks: list = [b"".join(setup)]
     chunks += [("watcher", ["WATCH", "n", "h", "big"]), b"".join(hot), ("watcher", ["MULTI"]),
                ("watcher", ["GET", "n"]), ("watcher", ["EXEC"])]
@@ -529,3 +530,21 @@ def test_publish_c_handler_cases(monkeypatch: pytest.MonkeyPatch, propagation: b
     assert b"-ERR wrong number of arguments for 'publish' command" in result["output"]
     published = [op for _, ops in result["propagated"] for op in ops if op[0] == b"PUBLISH"]
     assert len(published) == (21 if propagation else 0)
+
+
+def test_push_c_handler_cases(monkeypatch: pytest.MonkeyPatch) -> None:
+    """LPUSH/RPUSH onto existing lists (the C case), new keys, other types, a database with
+    TTLs (the Python handler), pops in between that move elements between the list's halves,
+    a client blocked on another list, LRANGE to check the order."""
+    pushes = (resp("LPUSH", "l", "a") + resp("RPUSH", "l", "b", "c") + resp("LPUSH", "l", "d", "e", "f") +
+              resp("RPOP", "l") + resp("LPOP", "l") + resp("RPUSH", "l", "g") + resp("LRANGE", "l", "0", "-1") +
+              resp("LPUSH", "s", "x") + resp("LPUSH", "new", "1", "2") + resp("RPUSH", "new", "3") + resp("LLEN", "new"))
+    chunks: list = [resp("SET", "s", "v") + pushes, resp("SET", "t", "1", "EX", "100") + pushes,
+                    resp("DEL", "t") + pushes, ("blocker", ["BLPOP", "empty", "0"]), pushes + resp("RPUSH", "empty", "z"),
+                    resp("LPOP", "l", "100") + resp("RPUSH", "l", "again") + resp("LRANGE", "l", "0", "-1"),
+                    resp("RPUSH", "e", "old") + resp("PEXPIRE", "e", "10"), ("clock", 100),
+                    resp("LPUSH", "e", "x") + resp("RPUSH", "e", "y") + resp("LRANGE", "e", "0", "-1")]
+    result = same(chunks, monkeypatch)
+    assert result["output"].endswith(b"*2\r\n$1\r\nx\r\n$1\r\ny\r\n")       # the expired list is gone
+    assert b"-WRONGTYPE" in result["output"]
+    assert result["side_sinks"]["blocker"] or ("blocker", encode([b"empty", b"z"], 3)) in result["side"]
