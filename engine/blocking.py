@@ -213,6 +213,8 @@ class BlockingState:
                     self._serve_key(db, key)
         finally:
             self.serving = False
+            # A serving that found a key expired and then propagated nothing left its DEL.
+            engine.flush_propagation()
 
     def _serve_key(self, db: Database, key: bytes) -> None:
         queue = db.blocking_keys.get(key)
@@ -262,10 +264,10 @@ def block_for_keys(client: Client, keys: Iterable[bytes], deadline_ms: int, serv
 
 
 def propagate(engine: Engine, dbid: int, argv: list[bytes]) -> None:
-    """Propagate a write done while serving a blocked client (outside any command's call)."""
+    """Propagate a write done while serving a blocked client (outside any command's call),
+    with the DELs of keys the serving found expired before it (MULTI ... EXEC, as Redis)."""
     if engine.propagation_consumers:
-        for consumer in engine.propagation_consumers:
-            consumer(dbid, [argv])
+        engine.propagate_now(dbid, argv)
 
 
 def suspend_serving(engine: Engine):

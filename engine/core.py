@@ -385,6 +385,39 @@ class Engine:
             for consumer in self.propagation_consumers:
                 consumer(db.id, [[verb, key]])
 
+    def propagate_now(self, dbid: int, argv: list[bytes]) -> None:
+        """Propagate ``argv`` outside a command's call() (a blocked client being served), after
+        the effects pending meanwhile (the DEL of a key the serving found expired): several
+        travel as one transaction, as Redis propagates a served blocked command."""
+        ops = self._also
+        if ops:
+            self._also = []
+            ops.append((dbid, argv))
+        else:
+            ops = [(dbid, argv)]
+        self._send_ops(ops)
+
+    def flush_propagation(self) -> None:
+        """Send the effects left pending outside any command (keys found expired while blocked
+        clients were served), as one transaction if there are several."""
+        ops = self._also
+        if ops:
+            self._also = []
+            self._send_ops(ops)
+
+    def _send_ops(self, ops: list[tuple[int, list[bytes]]]) -> None:
+        consumers = self.propagation_consumers
+        wrap = len(ops) > 1
+        if wrap:
+            for consumer in consumers:
+                consumer(ops[0][0], [[b"MULTI"]])
+        for dbid, one in ops:
+            for consumer in consumers:
+                consumer(dbid, [one])
+        if wrap:
+            for consumer in consumers:
+                consumer(ops[-1][0], [[b"EXEC"]])
+
     def _propagate(self, client: Client, cmd: CommandDef, argv: list[bytes], changed: bool | None = None) -> None:
         """Send what the command that just ran propagates: its pending effects, then itself.
 
@@ -605,6 +638,8 @@ class Engine:
     def cron(self) -> None:
         """serverCron: called hz times a second by the server loop (active expiry, timeouts...)."""
         self.current_client = None      # keys expired from here were changed by no client
+        if self._also:
+            self.flush_propagation()
         for hook in self.cron_hooks:
             hook()
 

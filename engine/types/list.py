@@ -723,7 +723,9 @@ def blmpop_command(client: Client, argv: list[bytes]) -> Any:
 
 
 def _blocking_move(client: Client, argv: list[bytes], wherefrom: int, whereto: int, deadline: int,
-                   propagated_as: list[bytes]) -> Any:
+                   propagated_as: list[bytes], served_as: list[bytes] | None = None) -> Any:
+    """BLMOVE/BRPOPLPUSH: propagated as ``propagated_as`` when served at once, as
+    ``served_as`` (default the same) when served after blocking."""
     db = client.db
     source_key, dest_key = argv[1], argv[2]
     source = _lookup_list(db, source_key)
@@ -742,7 +744,7 @@ def _blocking_move(client: Client, argv: list[bytes], wherefrom: int, whereto: i
         source = _lookup_list(db, key)
         dest = _lookup_list(db, dest_key)      # WRONGTYPE ends the wait, nothing popped
         element = _move(client, key, source, dest_key, dest, wherefrom, whereto)
-        propagate(client.engine, db.id, propagated_as)
+        propagate(client.engine, db.id, served_as or propagated_as)
         return element
 
     return block_for_keys(client, [source_key], deadline, serve, NULL_ARRAY)
@@ -753,9 +755,12 @@ def blmove_command(client: Client, argv: list[bytes]) -> Any:
     wherefrom = _parse_where(argv[3])
     whereto = _parse_where(argv[4])
     deadline = parse_timeout_seconds(argv[5], client.engine.now_ms())
+    # Served at once: LMOVE with the directions as written; served after blocking: Redis's
+    # shared lowercase "left"/"right" (both as 7.0.15 writes them to the AOF).
     return _blocking_move(client, argv, wherefrom, whereto, deadline,
-                          [b"LMOVE", argv[1], argv[2], b"LEFT" if wherefrom == LEFT else b"RIGHT",
-                           b"LEFT" if whereto == LEFT else b"RIGHT"])
+                          [b"LMOVE", argv[1], argv[2], argv[3], argv[4]],
+                          [b"LMOVE", argv[1], argv[2], b"left" if wherefrom == LEFT else b"right",
+                           b"left" if whereto == LEFT else b"right"])
 
 
 def brpoplpush_command(client: Client, argv: list[bytes]) -> Any:

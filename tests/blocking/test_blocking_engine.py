@@ -59,8 +59,9 @@ def test_fifo_service_and_propagation_as_the_non_blocking_form(env) -> None:
     assert first.sink.delivered == [[b"k", b"a"]]
     assert second.sink.delivered == [[b"k", b"c"]]
     assert third.sink.delivered == [b"b"]
+    # (A BLMOVE served after blocking is written with Redis's shared lowercase directions.)
     assert propagated == [[b"RPUSH", b"k", b"a", b"b", b"c"], [b"LPOP", b"k"], [b"RPOP", b"k"],
-                          [b"LMOVE", b"k", b"dst", b"LEFT", b"RIGHT"]]
+                          [b"LMOVE", b"k", b"dst", b"left", b"right"]]
     assert all(c.sink.resumed == 1 for c in (first, second, third))
 
 

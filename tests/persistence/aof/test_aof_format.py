@@ -262,3 +262,36 @@ def test_lazy_expiry_inside_a_command_is_propagated_as_redis(path: str, monkeypa
     expected = aof_of(start_reference, lines)
     assert len(expected) > 60
     assert aof_of(start_specredis, lines) == expected
+
+
+def _served_blocked_aof(start) -> list[list[bytes]]:
+    """A BLMOVE served after blocking whose destination had expired meanwhile, and one served
+    at once with directions in mixed case."""
+    server = start("--appendonly", "yes", "--aof-use-rdb-preamble", "no", "--appendfsync", "always",
+                   "--enable-debug-command", "yes")
+    try:
+        blocked, other = server.client(), server.client()
+        other.call("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        other.call("RPUSH", "dst", "old")
+        other.call("PEXPIRE", "dst", "1")
+        time.sleep(0.05)
+        blocked.send("BLMOVE", "src", "dst", "LEFT", "RIGHT", "0")
+        deadline = time.monotonic() + 5
+        while other.call("CLIENT", "LIST", "TYPE", "normal").count(b"cmd=blmove") == 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        other.call("RPUSH", "src", "v", "w")
+        assert blocked.read_reply() == b"v"
+        other.call("BLMOVE", "src", "dst", "LeFt", "rIGHT", "0")
+        other.call("SET", "after", "1")
+        time.sleep(0.1)
+        return normalize(parse_aof(incr_data(server.dir)))
+    finally:
+        server.stop()
+        shutil.rmtree(server.dir, ignore_errors=True)
+
+
+def test_blocked_clients_served_are_propagated_as_redis() -> None:
+    expected = _served_blocked_aof(start_reference)
+    assert [b"MULTI"] in expected
+    assert _served_blocked_aof(start_specredis) == expected
