@@ -166,10 +166,10 @@ def check_modules(config: Config) -> None:
     """Fail startup as Redis does when modules or module parameters are configured: there are no modules."""
     for args in config.extra_state.get("loadmodule", []):
         path = args[0]
-        reason = (f"{path}: cannot open shared object file: No such file or directory" if not os.path.exists(path)
-                  else f"{path}: loading native modules is not supported")
-        raise StartupError(_log_line(f"Module {path} failed to load: {reason}") +
-                           _log_line(f"Can't load module from {path}: server aborting"))
+        # The same attempt as MODULE LOAD (engine/modules.py), so the log says what Redis's does.
+        from specredis.engine.modules import load_failure
+        warnings = "".join(_log_line(line) for line in load_failure(path))
+        raise StartupError(warnings + _log_line(f"Can't load module from {path}: server aborting"))
     if config.extra_state.get("module-config"):
         raise StartupError(_log_line(
             "Module Configuration detected without loadmodule directive or no ApplyConfig call: aborting"))
