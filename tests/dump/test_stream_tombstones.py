@@ -51,7 +51,9 @@ def workload(seed: int, count: int = 1500) -> list[list]:
                    for _ in range(rng.randrange(1, 6))]
             out.append(["XDEL", key, *ids])
         elif pick < 18:
-            if rng.random() < 0.5:
+            if rng.random() < 0.15:
+                out.append(["XTRIM", key, "MAXLEN", "~", rng.randrange(0, 150), "LIMIT", rng.randrange(0, 300)])
+            elif rng.random() < 0.5:
                 out.append(["XTRIM", key, "MAXLEN", rng.choice(["=", "~"]), rng.randrange(0, 150)])
             else:
                 out.append(["XTRIM", key, "MINID", rng.choice(["=", "~"]), rng.randrange(next_ms[n] + 1)])
