@@ -30,6 +30,7 @@ created by RENAME, MOVE, SWAPDB or a push is signalled and served.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -232,6 +233,7 @@ class BlockingState:
                 # whose stream was deleted with -UNBLOCKED.
                 continue
             after = None
+            serve_start_ns = time.perf_counter_ns()
             try:
                 if client.flags & CLIENT_PUBSUB and client.resp == 3 and "serve_placed" in engine.extensions:
                     # A RESP3 subscriber may hear its own events: engine/notify.py places them
@@ -242,6 +244,7 @@ class BlockingState:
             except RedisError as error:
                 reply = engine.error_reply(error)
             if reply is not None:
+                _time_served_command(blocked, serve_start_ns)
                 self.unblock(client, reply)
             if after is not None:
                 after()
@@ -249,6 +252,15 @@ class BlockingState:
     def stats(self) -> dict[str, int]:
         """The INFO clients fields this module knows."""
         return {"blocked_clients": self.blocked_count, "clients_in_timeout_table": self.with_timeout}
+
+
+def _time_served_command(blocked: BlockedOnKeys, serve_start_ns: int) -> None:
+    """Count the served command in its latency histogram (LATENCY HISTOGRAM, INFO latencystats):
+    call() left it out when the command blocked, as Redis counts it once served."""
+    latency = blocked.command.latency_us if blocked.command is not None else None
+    if latency is not None:
+        elapsed_us = (time.perf_counter_ns() - serve_start_ns) // 1000
+        latency[elapsed_us] = latency.get(elapsed_us, 0) + 1
 
 
 # -- the API for blocking commands ----------------------------------------------------------

@@ -23,6 +23,7 @@ from typing import Any
 
 from specredis.engine import client as client_mod
 from specredis.engine.client import (
+    CLIENT_BLOCKED,
     CLIENT_MULTI,
     CLIENT_PUBSUB,
     CLIENT_SCRIPT,
@@ -571,7 +572,9 @@ class Engine:
         cmd.calls += 1
         cmd.usec += elapsed_us
         latency = cmd.latency_us
-        if latency is not None:
+        if latency is not None and not client.flags & CLIENT_BLOCKED:
+            # A command that blocked is timed when it is served (engine/blocking.py); one that
+            # times out is not timed at all, as in Redis 7.0.
             latency[elapsed_us] = latency.get(elapsed_us, 0) + 1
         self.stats.total_commands_processed += 1
         client.commands_processed += 1

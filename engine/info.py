@@ -210,6 +210,7 @@ class InfoState:
         for cmd in self.engine.command_defs.values():
             if cmd.latency_us:
                 cmd.latency_us = {}
+        self.engine.extensions.get("latency_paused", {}).clear()
 
     def used_memory(self) -> int:
         used = process_rss()
@@ -227,12 +228,17 @@ def _state(engine: Any) -> InfoState:
 
 def _apply_latency_tracking(engine: Any, value: bool) -> None:
     # The dispatcher counts each command's durations (whole microseconds, as Redis measures
-    # them) in cmd.latency_us while it is a dict; None turns the counting off.
+    # them) in cmd.latency_us while it is a dict; None turns the counting off. As in Redis,
+    # turning tracking off keeps the histograms (LATENCY HISTOGRAM still reports them, and
+    # counting resumes on top of them): they wait in extensions["latency_paused"].
+    paused = engine.extensions.setdefault("latency_paused", {})
     for cmd in engine.command_defs.values():
         if value:
             if cmd.latency_us is None:
-                cmd.latency_us = {}
+                cmd.latency_us = paused.pop(cmd.fullname, None) or {}
         else:
+            if cmd.latency_us:
+                paused[cmd.fullname] = cmd.latency_us
             cmd.latency_us = None
 
 

@@ -16,8 +16,9 @@ from specredis.engine.client import CLIENT_BLOCKED, Client
 from specredis.engine.command import CMD_FAST
 from specredis.engine.errors import RedisError
 from specredis.engine.help import help_reply
+from specredis.engine.info import LatencyHistogram
 from specredis.engine.settings import on_change
-from specredis.protocol.replies import Verbatim
+from specredis.protocol.replies import Map, Verbatim
 
 if TYPE_CHECKING:
     from specredis.engine.command import CommandDef
@@ -143,6 +144,91 @@ def latency_reset_command(client: Client, argv: list[bytes]) -> int:
 def latency_help_command(client: Client, argv: list[bytes]) -> object:
     """LATENCY HELP"""
     return help_reply(argv, LATENCY_HELP)
+
+
+# -- HISTOGRAM ----------------------------------------------------------------------------
+
+# Redis keeps each command's durations in an HdrHistogram of nanoseconds (2 significant
+# digits, 1 ns .. 1 s) and reports it walking powers of two from 1024 ns: each step is named
+# by the highest value of its bucket in whole microseconds (1, 2, 4, 8, 16, 33, 66...) and
+# counts every duration up to that value; steps that add nothing are left out.
+HISTOGRAM_FIRST_STEP_NS = 1024
+HISTOGRAM_MIN_NS = 1
+HISTOGRAM_MAX_NS = 1_000_000_000
+
+
+def histogram_usec(latency_us: dict[int, int]) -> Map:
+    """The cumulative ``histogram_usec`` map of durations counted in whole microseconds."""
+    durations = sorted(latency_us.items())
+    total = sum(latency_us.values())
+    steps: list[tuple[int, int]] = []
+    cumulative = index = 0
+    step_ns = HISTOGRAM_FIRST_STEP_NS
+    while cumulative < total:
+        top_ns = LatencyHistogram.bucket_top(step_ns)
+        before = cumulative
+        while index < len(durations):
+            micros, count = durations[index]
+            value_ns = min(max(micros * 1000, HISTOGRAM_MIN_NS), HISTOGRAM_MAX_NS)
+            if LatencyHistogram.bucket_top(value_ns) > top_ns:
+                break
+            cumulative += count
+            index += 1
+        if cumulative > before:
+            steps.append((top_ns // 1000, cumulative))
+        step_ns *= 2
+    return Map(steps)
+
+
+def _command_histogram(latency_us: dict[int, int]) -> Map:
+    """One command's entry: its timed calls and their cumulative histogram."""
+    return Map([(b"calls", sum(latency_us.values())), (b"histogram_usec", histogram_usec(latency_us))])
+
+
+def _recorded(engine: Engine, cmd: CommandDef) -> dict[int, int] | None:
+    """The command's durations: live while latency-tracking is on, kept while it is off."""
+    return cmd.latency_us or engine.extensions.get("latency_paused", {}).get(cmd.fullname) or None
+
+
+def _with_subcommands(engine: Engine, cmd: CommandDef) -> list[tuple[bytes, Map]]:
+    """The command's histogram if it has one, then its subcommands' (a container has none itself)."""
+    out = []
+    for each in (cmd, *cmd.subcommands.values()):
+        latency_us = _recorded(engine, each)
+        if latency_us:
+            out.append((each.fullname.encode(), _command_histogram(latency_us)))
+    return out
+
+
+def _lookup_by_fullname(engine: Engine, raw: bytes) -> CommandDef | None:
+    """The command ``name`` or ``container|subcommand`` names, in any case (lookupCommandBySds)."""
+    parts = raw.lower().split(b"|")
+    if len(parts) > 2:
+        return None
+    cmd = engine.commands.get(parts[0])
+    if cmd is None or len(parts) == 1:
+        return cmd
+    return cmd.subcommands.get(parts[1])
+
+
+def latency_histogram_command(client: Client, argv: list[bytes]) -> Map:
+    """LATENCY HISTOGRAM [command [command ...]]"""
+    engine = client.engine
+    entries: list[tuple[bytes, Map]] = []
+    if len(argv) == 2:
+        seen = set()
+        for cmd in engine.commands.values():
+            if id(cmd) not in seen:        # each command is there under two spellings
+                seen.add(id(cmd))
+                entries.extend(_with_subcommands(engine, cmd))
+    else:
+        # One entry per argument naming a command with data, repeats included; names of no
+        # served command are skipped.
+        for raw in argv[2:]:
+            cmd = _lookup_by_fullname(engine, raw)
+            if cmd is not None:
+                entries.extend(_with_subcommands(engine, cmd))
+    return Map(entries)
 
 
 # -- GRAPH --------------------------------------------------------------------------------
