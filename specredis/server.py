@@ -587,7 +587,14 @@ def run(argv: list[str]) -> int:
     try:
         config, config_file = load_startup_config(argv)
     except StartupError as error:
-        sys.stderr.write(str(error))
+        if error.config is not None:
+            # Found after reading the configuration (a module that does not load): Redis
+            # reports it in its log, wherever the configuration sends the log.
+            LOGGER.configure(error.config["loglevel"], error.config["logfile"])
+            for message in error.warnings:
+                log("warning", message)
+        else:
+            sys.stderr.write(str(error))
         return 1
     engine = Engine(config=config)
     engine.extensions["config_file"] = config_file

@@ -35,7 +35,20 @@ DEPRECATED_DIRECTIVES = {"list-max-ziplist-entries": 2, "list-max-ziplist-value"
 
 
 class StartupError(Exception):
-    """A configuration error; ``str()`` is the whole report to print."""
+    """A configuration error; ``str()`` is the whole report to print.
+
+    With ``config``, a failure Redis finds once the configuration is read and reports as
+    ``warnings`` in its log (the configured ``logfile``, else stdout) instead of stderr."""
+
+    def __init__(self, report: str, warnings: list[str] | None = None, config: Config | None = None) -> None:
+        super().__init__(report)
+        self.warnings = warnings or []
+        self.config = config
+
+
+def _logged_failure(config: Config, warnings: list[str]) -> StartupError:
+    """A startup failure Redis writes to its log: the report holds the same lines, formatted."""
+    return StartupError("".join(_log_line(message) for message in warnings), warnings, config)
 
 
 @dataclass
@@ -168,11 +181,10 @@ def check_modules(config: Config) -> None:
         path = args[0]
         # The same attempt as MODULE LOAD (engine/modules.py), so the log says what Redis's does.
         from specredis.engine.modules import load_failure
-        warnings = "".join(_log_line(line) for line in load_failure(path))
-        raise StartupError(warnings + _log_line(f"Can't load module from {path}: server aborting"))
+        raise _logged_failure(config, [*load_failure(path), f"Can't load module from {path}: server aborting"])
     if config.extra_state.get("module-config"):
-        raise StartupError(_log_line(
-            "Module Configuration detected without loadmodule directive or no ApplyConfig call: aborting"))
+        raise _logged_failure(
+            config, ["Module Configuration detected without loadmodule directive or no ApplyConfig call: aborting"])
 
 
 def check_tls(config: Config) -> None:

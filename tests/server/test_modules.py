@@ -134,3 +134,17 @@ def test_loadmodule_at_startup_aborts_as_redis(module_files, tmp_path, which: st
     options = ["--port", str(free_port()), "--save", "", "--loadmodule", path]
     assert _start_and_fail([sys.executable, "-m", "specredis.server", *options], str(tmp_path)) == \
         _start_and_fail(["redis-server", *options], str(tmp_path))
+
+
+def test_startup_failure_goes_to_the_configured_logfile(module_files, tmp_path) -> None:
+    """Redis logs the module failure where its log goes: the logfile, not stderr."""
+    require_reference()
+    messages = []
+    for name, command in (("ours", [sys.executable, "-m", "specredis.server"]), ("ref", ["redis-server"])):
+        logfile = tmp_path / f"{name}.log"
+        done = subprocess.run([*command, "--port", str(free_port()), "--save", "", "--logfile", str(logfile),
+                               "--loadmodule", module_files["text"]],
+                              cwd=str(tmp_path), capture_output=True, timeout=60, text=True)
+        assert done.returncode == 1 and "odule" not in done.stdout + done.stderr
+        messages.append([LOG_PREFIX.sub(r"\1 ", line) for line in logfile.read_text().splitlines() if "odule" in line])
+    assert messages[0] == messages[1] and len(messages[0]) == 2
