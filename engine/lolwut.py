@@ -82,6 +82,9 @@ class Canvas:
             self.draw_line(ax, ay, bx, by, color)
 
 
+QUARTERS = (0.0, math.pi / 2, math.pi, 3 * math.pi / 2)
+
+
 def square_radius(side: float) -> float:
     """The distance from a square's center to its corners, rounded to pixels as Redis does."""
     return _f32(round(_f32(side / 1.4142135623)))
@@ -148,6 +151,13 @@ def draw_schotter(console_cols: int, squares_per_row: int, squares_per_col: int,
     radius = square_radius(square_side)
     upright = square_corners(radius, 0.0)
     shift_scale = square_side / 3
+    sin, cos = math.sin, math.cos
+
+    def random_amount() -> float:
+        """A random amount in [-1, 1]: a magnitude, then a sign."""
+        amount = rng.random()
+        return amount if rng.getrandbits(1) else -amount
+
     for y in range(squares_per_col):
         sy_row = int(_f32(_f32(_f32(y * square_side) + half) + padding))
         # From the third row down each square is turned and moved at random, by up to
@@ -156,10 +166,13 @@ def draw_schotter(console_cols: int, squares_per_row: int, squares_per_col: int,
         for sx in centers_x:
             sy = sy_row
             if y > 1:
-                angle, dx, dy = (rng.random() * spread * (1 if rng.getrandbits(1) else -1) for _ in range(3))
-                sx = int(sx + dx * shift_scale)
-                sy = int(sy + dy * shift_scale)
-                canvas.draw_square(sx, sy, square_corners(radius, angle), 1)
+                angle = random_amount() * spread
+                sx = int(sx + random_amount() * spread * shift_scale)
+                sy = int(sy + random_amount() * spread * shift_scale)
+                # Turned at random: single precision would change nothing that matters here.
+                k = math.pi / 4 + angle
+                corners = [(sin(k + quarter) * radius, cos(k + quarter) * radius) for quarter in QUARTERS]
+                canvas.draw_square(sx, sy, corners, 1)
             else:
                 canvas.draw_square(sx, sy, upright, 1)
     return canvas
