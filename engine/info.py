@@ -172,8 +172,15 @@ class LatencyHistogram:
         for key in sorted(self.counts):
             seen += self.counts[key]
             if seen >= wanted:
-                return key
+                # hdr_value_at_percentile: the top of the bucket, but its bottom for p0.
+                return self.bucket_bottom(key) if percentile == 0 else key
         return max(self.counts)
+
+    @staticmethod
+    def bucket_bottom(top: int) -> int:
+        """The lowest value of the bucket whose highest value is ``top``."""
+        shift = max(top.bit_length() - 8, 0)
+        return (top >> shift) << shift
 
 
 class InfoState:

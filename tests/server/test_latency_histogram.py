@@ -6,11 +6,13 @@ power-of-two step from 1024 ns, in microseconds), counts cumulative up to the ca
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
 from specredis.engine.core import Engine
+from specredis.engine.info import LatencyHistogram
 from specredis.engine.latency import histogram_usec
 from specredis.protocol.replies import Map
 
@@ -158,3 +160,35 @@ def test_blocked_commands_are_timed_when_served_not_when_timed_out(specredis, re
         results.append((served, after_served, timed_out, after_timeout))
     assert results[0] == results[1]
     assert results[0][1] == results[0][3] == [(b"blpop", 1)]
+
+
+def test_info_latencystats_fields_match(specredis, reference) -> None:
+    """INFO latencystats: the same commands with the configured percentiles, in Redis's format."""
+    results = []
+    for server in (specredis, reference):
+        client = server.client()
+        client.call("CONFIG", "RESETSTAT")
+        client.call("CONFIG", "SET", "latency-tracking-info-percentiles", "0 12.5 50 99.99 100")
+        client.call("SET", "a", "1")
+        client.call("GET", "a")
+        text = client.call("INFO", "latencystats").decode()
+        client.call("CONFIG", "SET", "latency-tracking-info-percentiles", "50 99 99.9")
+        lines = {}
+        for line in text.splitlines()[1:]:
+            name, _, fields = line.partition(":")
+            values = [field.split("=") for field in fields.split(",")]
+            assert all(re.fullmatch(r"\d+\.\d{3}", value) for _, value in values), line
+            lines[name] = [percentile for percentile, _ in values]
+            # p0 is the bottom of the lowest bucket, the others tops: p0 <= p12.5 <= ... <= p100.
+            numbers = [float(value) for _, value in values]
+            assert numbers == sorted(numbers), line
+        results.append(lines)
+    assert results[0] == results[1]
+    assert results[0]["latency_percentiles_usec_set"] == ["p0", "p12.5", "p50", "p99.99", "p100"]
+
+
+def test_percentile_zero_is_the_bottom_of_the_lowest_bucket() -> None:
+    histogram = LatencyHistogram.from_microseconds({24: 1})
+    # 24 us = 24000 ns, in the bucket 23936..24063 (128 ns wide at 2 significant digits).
+    assert (histogram.value_at(0), histogram.value_at(50), histogram.value_at(100)) == (23936, 24063, 24063)
+    assert LatencyHistogram.from_microseconds({0: 1, 7: 3}).value_at(0) == 1
