@@ -97,19 +97,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("shard", range(size.shards))
 
 
-#: The per-test timeout of a shard. A shard's length is set by its example count, not by a
-#: time budget, and on a loaded machine (CI's 2 cores shared with other jobs) even a CI-size
-#: shard can run past the suite's 300 s -- pytest-timeout then interrupts Hypothesis
-#: mid-example, which reports a misleading "flaky strategy" instead of anything about the
-#: servers. A hung server is caught within seconds anyway: every read from either server
+#: The per-test timeout of a shard (and of a reference-against-reference run). A shard's
+#: length is set by its example count, not by a time budget, and on a loaded machine (CI's
+#: 2 cores shared with other jobs) even a CI-size shard can run past the suite's 300 s --
+#: pytest-timeout then interrupts Hypothesis mid-example, which reports a misleading
+#: "flaky strategy" instead of anything about the servers. A hung server is caught within seconds anyway: every read from either server
 #: times out (ServerPair's 10 s, ServerDied). This only bounds a run gone wrong.
 SHARD_TIMEOUT_S = 3600
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Shards (any size) get :data:`SHARD_TIMEOUT_S` instead of the suite's per-test timeout."""
+    """Shards (any size) and the reference-against-reference machine runs get
+    :data:`SHARD_TIMEOUT_S` instead of the suite's per-test timeout."""
     for item in items:
-        if "shard" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "shard" in fixtures or "reference_pair" in fixtures:
             item.add_marker(pytest.mark.timeout(SHARD_TIMEOUT_S))
 
 

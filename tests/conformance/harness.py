@@ -38,6 +38,8 @@ a full dump of every database is compared instead: KEYS/TYPE and a per-type read
 
 from __future__ import annotations
 
+import math
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -119,8 +121,26 @@ ACTIVE_EXPIRY_SENSITIVE: dict[str, str] = {
 }
 
 #: Replies that count time, compared exactly when negative and within this many units
-#: (seconds for TTL/EXPIRETIME, milliseconds for PTTL/PEXPIRETIME) otherwise.
+#: (seconds for TTL/EXPIRETIME, milliseconds for PTTL/PEXPIRETIME) otherwise -- or more on a
+#: loaded machine, see :func:`time_tolerance`.
 TIME_TOLERANCE: dict[str, int] = {"ttl": 1, "expiretime": 1, "pttl": 500, "pexpiretime": 500}
+
+
+def time_tolerance(fullname: str, slowest_exchange_ms: float = 0.0) -> int:
+    """How far apart the two servers' answers of ``fullname`` may be, given the slowest
+    exchange of this example (the time from sending a command to both servers to having
+    both replies).
+
+    A TTL set relative to "now" lands on each server's own "now", and the two executions of
+    one command lie within one exchange; a TTL read adds another exchange. So the deadlines
+    differ by at most one exchange and PTTL/TTL readings by at most two -- milliseconds on
+    an idle machine, where :data:`TIME_TOLERANCE` applies, but a loaded machine can hold
+    one server back for longer, and then the bound is what was measured."""
+    base = TIME_TOLERANCE[fullname]
+    spread_ms = slowest_exchange_ms * (1 if fullname in ("expiretime", "pexpiretime") else 2)
+    if fullname in ("ttl", "expiretime"):
+        return max(base, math.ceil(spread_ms / 1000) + 1)        # + 1: rounding to seconds
+    return max(base, math.ceil(spread_ms) + 1)
 
 #: Commands per example at most (Hypothesis draws shorter ones too).
 STEPS_PER_EXAMPLE = 25
@@ -309,12 +329,13 @@ def comparison_mode(fullname: str, spec: dict[str, Any] | None, argv: Argv | Non
     return "exact"
 
 
-def replies_differ(mode: str, fullname: str, expected: Any, actual: Any) -> bool:
-    """Whether ``actual`` (specredis) fails to match ``expected`` (the reference) under ``mode``."""
+def replies_differ(mode: str, fullname: str, expected: Any, actual: Any, slowest_exchange_ms: float = 0.0) -> bool:
+    """Whether ``actual`` (specredis) fails to match ``expected`` (the reference) under ``mode``
+    (``slowest_exchange_ms``: see :func:`time_tolerance`)."""
     if mode == "time":
         if isinstance(expected, int) and isinstance(actual, int) and not isinstance(expected, bool) \
                 and expected >= 0 and actual >= 0:
-            return abs(expected - actual) > TIME_TOLERANCE[fullname]
+            return abs(expected - actual) > time_tolerance(fullname, slowest_exchange_ms)
         return expected != actual
     if mode == "shape":
         return not same_shape(expected, actual)
@@ -391,6 +412,9 @@ class ServerPair:
         for endpoint in self.endpoints:
             endpoint.connect(self.protocols)
         self.selected_other_db = False
+        #: The slowest exchange of a command under test since the last reset (ms): bounds how
+        #: far apart the two servers ran any one command (see time_tolerance).
+        self.slowest_exchange_ms = 0.0
         self.active_expire_off = self._disable_active_expiry()
 
     # -- plumbing ----------------------------------------------------------------
@@ -421,8 +445,10 @@ class ServerPair:
         """One command on both servers' ``protocol`` connection: (reference reply, specredis reply)."""
         if argv and argv[0].upper() == b"SELECT":
             self.selected_other_db = True
+        started = time.monotonic()
         expected, actual = self._exchange(
             (self.reference.conns[protocol], self.specredis.conns[protocol]), [argv])
+        self.slowest_exchange_ms = max(self.slowest_exchange_ms, (time.monotonic() - started) * 1000)
         return expected[0], actual[0]
 
     def admin(self, *commands: Argv) -> tuple[list, list]:
@@ -469,6 +495,7 @@ class ServerPair:
             self.admin([b"FLUSHALL"])
         else:
             self._delete_pool_keys()
+        self.slowest_exchange_ms = 0.0
         if self.selected_other_db:
             for protocol in self.protocols:
                 self._exchange((self.reference.conns[protocol], self.specredis.conns[protocol]),
@@ -500,7 +527,7 @@ class ServerPair:
                 source_type = self.reference.conns[protocol].call(b"TYPE", argv[1])
                 if source_type in (Status("set"), b"set"):
                     mode = "unordered"
-        if replies_differ(mode, fullname, expected, actual):
+        if replies_differ(mode, fullname, expected, actual, self.slowest_exchange_ms):
             raise Mismatch(
                 f"{fullname} (RESP{protocol}, compared {mode}) differs\n"
                 f"  argv:      {argv!r}\n"
@@ -561,7 +588,7 @@ class ServerPair:
             ref_keys, spec_keys = ref_dump.get(db, {}), spec_dump.get(db, {})
             for key in sorted(set(ref_keys) | set(spec_keys)):
                 expected, actual = ref_keys.get(key), spec_keys.get(key)
-                if expected is None or actual is None or entries_differ(expected, actual):
+                if expected is None or actual is None or entries_differ(expected, actual, self.slowest_exchange_ms):
                     problems.append(f"db {db} key {key!r}: reference {show(expected)}, specredis {show(actual)}")
         return "\n".join(problems[:20]) or None
 
@@ -737,13 +764,13 @@ def dump_value(reader: str, reply: Any) -> Any:
     return canonical(reply)
 
 
-def entries_differ(expected: dict[str, Any], actual: dict[str, Any]) -> bool:
+def entries_differ(expected: dict[str, Any], actual: dict[str, Any], slowest_exchange_ms: float = 0.0) -> bool:
     """Whether two dump entries of one key differ (expiry times within the tolerance)."""
     if expected.keys() != actual.keys():
         return True
     for label, value in expected.items():
         mode = "time" if label == "expire" else "exact"
-        if replies_differ(mode, "pexpiretime", value, actual[label]):
+        if replies_differ(mode, "pexpiretime", value, actual[label], slowest_exchange_ms):
             return True
     return False
 
