@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -148,3 +149,22 @@ def test_startup_failure_goes_to_the_configured_logfile(module_files, tmp_path) 
         assert done.returncode == 1 and "odule" not in done.stdout + done.stderr
         messages.append([LOG_PREFIX.sub(r"\1 ", line) for line in logfile.read_text().splitlines() if "odule" in line])
     assert messages[0] == messages[1] and len(messages[0]) == 2
+
+
+def test_a_real_module_never_runs(module_servers, tmp_path) -> None:
+    """A shared object exporting RedisModule_OnLoad opens, but its OnLoad could only run against
+    Redis's module API: specredis reports an initialization failure, the line Redis logs when
+    OnLoad fails (here it does, returning REDISMODULE_ERR)."""
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        pytest.skip("no C compiler to build a module with")
+    source = tmp_path / "fake.c"
+    source.write_text("int RedisModule_OnLoad(void *ctx, void **argv, int argc) { return 1; }\n")
+    module = tmp_path / "fake.so"
+    subprocess.run([compiler, "-shared", "-fPIC", "-o", str(module), str(source)], check=True, timeout=60)
+    ours, ref = module_servers
+    marks = _log_size(ours), _log_size(ref)
+    assert ours.client().call("MODULE", "LOAD", str(module)) == ref.client().call("MODULE", "LOAD", str(module))
+    ours_log, ref_log = _module_log(ours, marks[0]), _module_log(ref, marks[1])
+    assert ours_log[-1] == ref_log[-1] == f"# Module {module} initialization failed. Module not loaded"
+    assert ours.client().call("MODULE", "LIST") == []
