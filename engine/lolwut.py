@@ -30,6 +30,7 @@ SCHOTTER_CAPTION = "\nGeorg Nees - schotter, plotter on paper, 1968. Redis ver. 
 SKYLINE_CAPTION = ("\nDedicated to the 8 bit game developers of past and present.\n"
                    "Original 8 bit image from Plaguemon by hikikomori. Redis ver. ")
 
+
 def _f32(value: float) -> float:
     """``value`` rounded to a C float: the drawing code computes in single precision."""
     return struct.unpack("f", struct.pack("f", value))[0]
@@ -46,10 +47,12 @@ class Canvas:
         self.pixels = bytearray([background]) * (width * height)
 
     def draw_pixel(self, x: int, y: int, color: int) -> None:
+        """Set one pixel (lwDrawPixel)."""
         if 0 <= x < self.width and 0 <= y < self.height:
             self.pixels[x + y * self.width] = color
 
     def get_pixel(self, x: int, y: int) -> int:
+        """One pixel's color; 0 outside the canvas (lwGetPixel)."""
         if 0 <= x < self.width and 0 <= y < self.height:
             return self.pixels[x + y * self.width]
         return 0
@@ -87,7 +90,7 @@ QUARTERS = (0.0, math.pi / 2, math.pi, 3 * math.pi / 2)
 
 def square_radius(side: float) -> float:
     """The distance from a square's center to its corners, rounded to pixels as Redis does."""
-    return _f32(round(_f32(side / 1.4142135623)))
+    return _f32(_c_round(_f32(side / 1.4142135623)))
 
 
 def square_corners(radius: float, angle: float) -> list[tuple[float, float]]:
@@ -114,6 +117,7 @@ def _c_round(value: float) -> int:
 # (0,0)=0 (0,1)=1 (0,2)=2 (1,0)=3 (1,1)=4 (1,2)=5 (0,3)=6 (1,3)=7, as (dx, dy).
 _BRAILLE_DOTS = ((0, 0, 0), (0, 1, 1), (0, 2, 2), (1, 0, 3), (1, 1, 4), (1, 2, 5), (0, 3, 6), (1, 3, 7))
 _BRAILLE = [chr(0x2800 + bits).encode() for bits in range(256)]
+_DOT_SET = bytes([0] + [1] * 255)       # bytes.translate table: any color but 0 is a dot
 
 
 def render_braille(canvas: Canvas) -> bytes:
@@ -131,7 +135,7 @@ def render_braille(canvas: Canvas) -> bytes:
             if row_y >= height:
                 continue
             row = pixels[row_y * width:(row_y + 1) * width]
-            column = bytes(1 if p else 0 for p in row[dx::2]).ljust(cells, b"\0")
+            column = bytes(row[dx::2]).translate(_DOT_SET).ljust(cells, b"\0")
             code |= int.from_bytes(column, "big") << bit
         line = b"".join([_BRAILLE[b] for b in code.to_bytes(cells, "big")])
         lines.append(line + b"\n" if y != height - 1 else line)
