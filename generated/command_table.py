@@ -2,7 +2,7 @@
 """The command table: one :class:`CommandDef` per runtime command and subcommand.
 
 All 366 commands of the spec are here, served or not (``implemented``);
-304 are served. Subcommands are linked into their container's ``subcommands``
+315 are served. Subcommands are linked into their container's ``subcommands``
 (keyed by lower-case name as bytes). ``handler_name``/``getkeys_name`` are dotted names
 (``package.module:function``) that the engine resolves; nothing is imported from handlers
 here. ``engine`` and ``reply`` are the spec's hand-written sections, verbatim.
@@ -369,10 +369,10 @@ _asking = CommandDef(
     key_specs=(),
     tips=(),
     group='cluster',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.cluster:asking_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.cluster:asking_command'},
     reply={},
 )
 
@@ -4525,10 +4525,10 @@ _latency__histogram = CommandDef(
     key_specs=(),
     tips=('nondeterministic_output', 'request_policy:all_nodes', 'response_policy:special'),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.latency:latency_histogram_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.latency:latency_histogram_command'},
     reply={},
 )
 
@@ -4833,10 +4833,10 @@ _lolwut = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.lolwut:lolwut_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.lolwut:lolwut_command'},
     reply={},
 )
 
@@ -5331,10 +5331,10 @@ _module__help = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.modules:module_help_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.modules:module_help_command'},
     reply={},
 )
 
@@ -5352,10 +5352,10 @@ _module__list = CommandDef(
     key_specs=(),
     tips=('nondeterministic_output_order',),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.modules:module_list_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.modules:module_list_command'},
     reply={},
 )
 
@@ -5373,12 +5373,12 @@ _module__load = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.modules:module_load_command',
     getkeys_name=None,
     engine={
-        'status': 'unimplemented',
-        'handler': None,
+        'status': 'implemented',
+        'handler': 'specredis.engine.modules:module_load_command',
         'hidden_flags': ['protected'],
         'protected_by': 'enable-module-command',
     },
@@ -5399,12 +5399,12 @@ _module__loadex = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.modules:module_loadex_command',
     getkeys_name=None,
     engine={
-        'status': 'unimplemented',
-        'handler': None,
+        'status': 'implemented',
+        'handler': 'specredis.engine.modules:module_loadex_command',
         'hidden_flags': ['protected'],
         'protected_by': 'enable-module-command',
     },
@@ -5425,12 +5425,12 @@ _module__unload = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.modules:module_unload_command',
     getkeys_name=None,
     engine={
-        'status': 'unimplemented',
-        'handler': None,
+        'status': 'implemented',
+        'handler': 'specredis.engine.modules:module_unload_command',
         'hidden_flags': ['protected'],
         'protected_by': 'enable-module-command',
     },
@@ -5451,10 +5451,10 @@ _module = CommandDef(
     key_specs=(),
     tips=(),
     group='server',
-    implemented=False,
+    implemented=True,
     handler_name=None,
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': None},
     reply={},
     subcommands={
         b'help': _module__help,
@@ -6444,10 +6444,10 @@ _readonly = CommandDef(
     key_specs=(),
     tips=(),
     group='cluster',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.cluster:readonly_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.cluster:readonly_command'},
     reply={},
 )
 
@@ -6465,10 +6465,10 @@ _readwrite = CommandDef(
     key_specs=(),
     tips=(),
     group='cluster',
-    implemented=False,
-    handler_name=None,
+    implemented=True,
+    handler_name='specredis.engine.cluster:readwrite_command',
     getkeys_name=None,
-    engine={'status': 'unimplemented', 'handler': None},
+    engine={'status': 'implemented', 'handler': 'specredis.engine.cluster:readwrite_command'},
     reply={},
 )
 
