@@ -51,7 +51,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_for_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 20.0) -> None:
+#: How long a test client waits for a reply before it calls the server hung (redis() clients).
+CLIENT_TIMEOUT_S = 120.0
+
+#: How long a starting server may take to listen: a Python server importing its modules on a
+#: loaded machine has taken more than 20 s. wait_for_port() returns as soon as it listens
+#: (or as soon as the process exits), so a long deadline costs nothing.
+START_TIMEOUT_S = 120.0
+
+
+def wait_for_port(port: int, proc: subprocess.Popen | None = None, timeout: float = START_TIMEOUT_S) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -80,8 +89,14 @@ class ServerProcess:
         return RespClient(self.host, self.port, timeout=timeout, protocol=protocol)
 
     def redis(self, **kwargs):
-        """A redis-py client (decode_responses off unless asked)."""
+        """A redis-py client (decode_responses off unless asked).
+
+        redis-py 8 reads with a 5 s socket timeout by default, which a big pipeline or a
+        DEBUG DIGEST of 100,000 keys can take on a loaded machine: the timeout here only
+        has to catch a hung server, as RespClient's 30 s does."""
         import redis
+        kwargs.setdefault("socket_timeout", CLIENT_TIMEOUT_S)
+        kwargs.setdefault("socket_connect_timeout", CLIENT_TIMEOUT_S)
         return redis.Redis(host=self.host, port=self.port, **kwargs)
 
     def stop(self) -> None:

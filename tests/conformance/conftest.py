@@ -33,6 +33,7 @@ from conformance.harness import STEPS_PER_EXAMPLE, RunSize, ServerPair
 from conformance.strategies import load_specs, spec_dir_from_env
 from servers import (
     INSTALL_HINT,
+    START_TIMEOUT_S,
     ServerProcess,
     require_reference,
     start_reference,
@@ -198,7 +199,7 @@ def server_pid(server: ServerProcess) -> int | None:
     return None
 
 
-def _wait_until_listening(host: str, port: int, proc: subprocess.Popen, timeout: float = 20.0) -> None:
+def _wait_until_listening(host: str, port: int, proc: subprocess.Popen, timeout: float = START_TIMEOUT_S) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
