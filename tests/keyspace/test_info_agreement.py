@@ -53,8 +53,15 @@ def test_info_keyspace_agrees(pair: Pair) -> None:
         for i in range(25):
             pair.check("EXPIRE", f"k{i}", 1000 + db)
     pair.check("SELECT", 0)
-    time.sleep(0.35)        # a few cron ticks: the active cycle samples TTLs into avg_ttl
-    ours, ref = info_fields(pair.ours.conn, "keyspace"), info_fields(pair.ref.conn, "keyspace")
+    # avg_ttl stays 0 until the active cycle has sampled TTLs: wait for the cron of both
+    # servers to have run (a loaded machine may take longer than a few ticks).
+    deadline = time.monotonic() + 30
+    while True:
+        ours, ref = info_fields(pair.ours.conn, "keyspace"), info_fields(pair.ref.conn, "keyspace")
+        sampled = all("avg_ttl=0" not in fields.get(db, "avg_ttl=0") for fields in (ours, ref) for db in ("db0", "db3"))
+        if sampled or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert set(ours) == set(ref) == {"db0", "db3"}
     for db in ref:
         expected = dict(item.split("=") for item in ref[db].split(","))

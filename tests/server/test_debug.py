@@ -167,9 +167,13 @@ def test_debug_sleep_blocks_the_server(specredis):
 def test_debug_log_writes_the_server_log(specredis):
     client = specredis.client()
     assert client.call("DEBUG", "LOG", "marker-7f3a").text == "OK"
-    time.sleep(0.1)
-    with open(f"{specredis.dir}/server.log", "rb") as handle:
-        assert b"# DEBUG LOG: marker-7f3a" in handle.read()
+    deadline = time.monotonic() + 15          # until the line is in the file, however loaded
+    while True:
+        with open(f"{specredis.dir}/server.log", "rb") as handle:
+            if b"# DEBUG LOG: marker-7f3a" in handle.read():
+                break
+        assert time.monotonic() < deadline, "DEBUG LOG's line never reached server.log"
+        time.sleep(0.02)
 
 
 def test_set_active_expire_flag():
