@@ -73,39 +73,60 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
-def _exchange(port: int, payload: bytes, timeout: float = 2.0) -> bytes:
-    """Send ``payload``, then read until the server closes the connection or goes quiet."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    try:
-        sock.sendall(payload)
-    except (BrokenPipeError, ConnectionResetError):
-        pass
-    data = b""
-    try:
-        while True:
-            chunk = sock.recv(65536)
+class _Exchange:
+    """One connection that sent ``payload`` and collects what comes back."""
+
+    def __init__(self, port: int, payload: bytes) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.data = b""
+        self.closed = False
+        try:
+            self.sock.sendall(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def read(self, quiet: float, until: float) -> None:
+        """Read until the server closes, ``quiet`` seconds pass without data, or ``until``
+        (a monotonic time) passes."""
+        while not self.closed and time.monotonic() < until:
+            self.sock.settimeout(max(0.001, min(quiet, until - time.monotonic())))
+            try:
+                chunk = self.sock.recv(65536)
+            except TimeoutError:
+                return
+            except ConnectionResetError:
+                chunk = b""
             if not chunk:
-                break
-            data += chunk
-    except (TimeoutError, ConnectionResetError):
-        pass
-    sock.close()
-    return data
+                self.closed = True
+                self.sock.close()
+                return
+            self.data += chunk
+
+    def close(self) -> None:
+        self.sock.close()
 
 
 def _exchange_both(port_a: int, port_b: int, payload: bytes, timeout: float = 1.0) -> tuple[bytes, bytes]:
-    """:func:`_exchange` with both servers at once (each may wait for the timeout)."""
-    results: dict[int, bytes] = {}
-
-    def run(port: int) -> None:
-        results[port] = _exchange(port, payload, timeout)
-
-    threads = [threading.Thread(target=run, args=(port,)) for port in (port_a, port_b)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout + 5)
-    return results[port_a], results[port_b]
+    """Send ``payload`` to both servers and read each until it closes the connection or goes
+    quiet for ``timeout``. A server still sending (or not yet done) when the two differ gets
+    more time: up to 15 s more, until the two agree or both have closed -- a loaded machine
+    can delay a reply past any quiet period, and only a lasting difference counts."""
+    sides = [_Exchange(port_a, payload), _Exchange(port_b, payload)]
+    try:
+        threads = [threading.Thread(target=side.read, args=(timeout, time.monotonic() + 15)) for side in sides]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(20)
+        deadline = time.monotonic() + 15
+        while sides[0].data != sides[1].data and time.monotonic() < deadline \
+                and not (sides[0].closed and sides[1].closed):
+            for side in sides:
+                side.read(0.05, deadline)
+        return sides[0].data, sides[1].data
+    finally:
+        for side in sides:
+            side.close()
 
 
 MALFORMED = [
@@ -189,10 +210,23 @@ def test_client_that_never_reads(server):
                 if time.monotonic() - stalled_since > 1.0:
                     break
                 time.sleep(0.01)
-        time.sleep(0.5)
+        # The server answers requests until the hog's output backs up past its limit, then
+        # stops reading from it: wait until omem has reached that and stays put (a loaded
+        # machine takes longer than any fixed pause to get there).
+        observer = RespClient(port=server.port)
+        hog_line: list[str] = []
+        settle_deadline = time.monotonic() + 30
+        previous = None
+        while time.monotonic() < settle_deadline:
+            hog_line = [line for line in observer.call("CLIENT", "LIST").decode().splitlines()
+                        if "cmd=getrange" in line]
+            omem_now = int(hog_line[0].split(" omem=")[1].split(" ")[0]) if hog_line else None
+            if omem_now is not None and omem_now >= 16 << 20 and omem_now == previous:
+                break
+            previous = omem_now
+            time.sleep(0.2)
+        observer.close()
         growth_mb = (_rss_kb(server.proc.pid) - rss_before) / 1024
-        hog_line = [line for line in RespClient(port=server.port).call("CLIENT", "LIST").decode().splitlines()
-                    if "cmd=getrange" in line]
     hog.close()
     # 2000 requests of 1 MB replies were sent (they are small); the server answered some, stopped
     # reading past its output limit, and its memory stayed far below the 2 GB the replies need.
