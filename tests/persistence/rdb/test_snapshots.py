@@ -23,7 +23,9 @@ MISCONF = ("MISCONF Redis is configured to save RDB snapshots, but it's currentl
            "the Redis logs for details about the RDB error.")
 
 
-def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02):
+def wait_until(predicate, timeout: float = 60.0, interval: float = 0.02):
+    """The first true value of ``predicate()``, polled until ``timeout`` seconds (only a
+    server that never gets there takes that long)."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -133,7 +135,9 @@ def test_a_bgsave_child_killed_mid_write_leaves_the_old_file_and_stops_writes(pa
         assert client.bgsave()
         pid = server.proc.pid
         child = wait_until(lambda p=pid: children_of(p))[0]
-        time.sleep(0.3)                                     # mid-write: the temp file exists
+        directory = os.path.dirname(path)
+        # Mid-write: the child has created its temp file (however long a loaded machine takes).
+        wait_until(lambda d=directory: any(name.startswith("temp-") for name in os.listdir(d)), timeout=60)
         os.kill(child, signal.SIGKILL)
         wait_until(lambda c=client: bgsave_done(c))
         client.config_set("rdb-key-save-delay", 0)
@@ -243,7 +247,7 @@ def test_save_points_start_a_bgsave_from_the_cron() -> None:
         time.sleep(1.5)
         assert client.info("persistence")["rdb_saves"] == 0         # 1 change < 2
         client.set("b", 2)
-        wait_until(lambda: client.info("persistence")["rdb_saves"] == 1, timeout=5)
+        wait_until(lambda: client.info("persistence")["rdb_saves"] == 1)
         wait_until(lambda: bgsave_done(client) and client.info("persistence")["rdb_changes_since_last_save"] == 0)
         assert os.path.exists(os.path.join(server.dir, "dump.rdb"))
     finally:
