@@ -54,7 +54,12 @@ from zygote import Zygote, kill9, start  # noqa: E402
 CYCLES = 200                # kill -9 cycles of the AOF model in a CI run
 CYCLES_PER_EXAMPLE = 25
 RDB_CYCLES = 40
-MAX_KILL_DELAY = 0.12       # seconds of writing before the kill
+MAX_KILL_DELAY = 0.12       # seconds of writing before the kill, once MIN_ACKED units are in
+#: Units acknowledged in every cycle before its kill delay starts: the kill points are timed,
+#: but a loaded machine could otherwise let whole cycles pass with nothing written.
+MIN_ACKED = 2
+#: How long a cycle may take to reach its kill point (a stuck writer fails the test).
+CYCLE_DEADLINE_S = 60.0
 
 Unit = list[list[bytes]]    # the commands sent together: one, or MULTI ... EXEC
 
@@ -228,10 +233,17 @@ def write_until_killed(port: int, mirror: RespClient, workload: Workload, cycle:
 
 
 def run_cycle(port: int, mirror: RespClient, workload: Workload, pid: int, delay: float,
-              on_bgsave=None, children_too: bool = False) -> Cycle:
+              on_bgsave=None, children_too: bool = False, until=None) -> Cycle:
+    """Write ``workload`` until killed: the kill comes ``delay`` seconds after the writer has
+    had MIN_ACKED units acknowledged and ``until(cycle)`` (if given) holds -- conditions the
+    writer's progress decides, not the machine's speed."""
     cycle = Cycle()
     writer = threading.Thread(target=write_until_killed, args=(port, mirror, workload, cycle, on_bgsave))
     writer.start()
+    deadline = time.monotonic() + CYCLE_DEADLINE_S
+    while writer.is_alive() and (cycle.acked < MIN_ACKED or (until is not None and not until(cycle))):
+        assert time.monotonic() < deadline, f"the writer got no further than {cycle.acked} units"
+        time.sleep(0.001)
     time.sleep(delay)
     if children_too:
         # A whole-machine crash: the BGSAVE child dies with its parent.
@@ -395,8 +407,11 @@ def test_kill9_with_rdb_only_restores_a_completed_snapshot(zygote, request) -> N
         newer = 0                           # cycles that ended on a snapshot taken during them
         for number in range(cycles):
             workload = Workload(rng.randrange(2**32), rdb=True)
+            # Every fourth cycle is killed once a snapshot taken during it has completed, so that
+            # restarts on a new snapshot are certain, not left to how fast the machine runs.
+            wait_for_snapshot = (lambda c, first=current: c.completed > first) if number % 4 == 0 else None
             cycle = run_cycle(port, mirror, workload, pid, rng.uniform(0.0, MAX_KILL_DELAY * 2),
-                              on_bgsave=record_snapshot, children_too=True)
+                              on_bgsave=record_snapshot, children_too=True, until=wait_for_snapshot)
             candidates = [current, *cycle.bgsaves]
             if cycle.in_flight == [[b"BGSAVE"]]:
                 candidates.append(record_snapshot())    # it may have forked before the kill
