@@ -666,6 +666,7 @@ class RdbReader:
             return b, False
         if kind == 1:
             if pos + 2 > self.size:
+                self.pos = pos + 1          # Redis has read the first byte when the rest is missing
                 raise self.eof()
             self.pos = pos + 2
             return ((b & 0x3F) << 8) | data[pos + 1], False
@@ -674,11 +675,13 @@ class RdbReader:
             return b & 0x3F, True
         if b == 0x80:
             if pos + 5 > self.size:
+                self.pos = pos + 1          # Redis has read the first byte when the rest is missing
                 raise self.eof()
             self.pos = pos + 5
             return int.from_bytes(data[pos + 1:pos + 5], "big"), False
         if b == 0x81:
             if pos + 9 > self.size:
+                self.pos = pos + 1          # Redis has read the first byte when the rest is missing
                 raise self.eof()
             self.pos = pos + 9
             return int.from_bytes(data[pos + 1:pos + 9], "big"), False

@@ -288,27 +288,41 @@ def load_value(reader: RdbReader, type_code: int, limits: LoadLimits) -> Any:
             if score != score:
                 raise RdbError("Zset with NAN score detected", reader.offset())
             pairs.append((as_bytes(elements[i]), score))
-        return make_zset(pairs, len(pairs) <= limits.zset_entries)
+        try:
+            return make_zset(pairs, len(pairs) <= limits.zset_entries)
+        except RdbError as error:
+            # Redis finds a repeated member while it validates the listpack.
+            raise RdbError("Zset listpack integrity check failed.", reader.offset()) from error
     if type_code == TYPE_HASH:
         count = reader.length()
         pairs = []
         longest = 0
         fields = set()
+        # Redis fills a listpack first (while the hash may stay one) and names a repeated field
+        # differently there than in the hash table it converts to.
+        packed = count <= limits.hash_entries
         for _ in range(count):
             field = reader.string()
             item = reader.string()
             if field in fields:
-                raise RdbError("Duplicate hash fields detected", reader.offset())
+                raise RdbError("Hash with dup elements" if packed else "Duplicate hash fields detected",
+                               reader.offset())
             fields.add(field)
             longest = max(longest, len(field), len(item))
+            if longest > limits.hash_value:
+                packed = False
             pairs.append((field, item))
         return make_hash(pairs, count <= limits.hash_entries and longest <= limits.hash_value)
     if type_code == TYPE_HASH_LISTPACK or type_code == TYPE_HASH_ZIPLIST:
         blob = reader.string()
         decoder = listpack_decode if type_code == TYPE_HASH_LISTPACK else ziplist_decode
-        pairs = _pairs(_decoded(reader, decoder, blob, limits, "Hash"),
-                       "Hash listpack" if type_code == TYPE_HASH_LISTPACK else "Hash ziplist")
-        return make_hash(pairs, len(pairs) <= limits.hash_entries)
+        what = "Hash listpack" if type_code == TYPE_HASH_LISTPACK else "Hash ziplist"
+        pairs = _pairs(_decoded(reader, decoder, blob, limits, "Hash"), what)
+        try:
+            return make_hash(pairs, len(pairs) <= limits.hash_entries)
+        except RdbError as error:
+            # Redis finds a repeated field while it validates the listpack.
+            raise RdbError(f"{what} integrity check failed.", reader.offset()) from error
     if type_code == TYPE_HASH_ZIPMAP:
         blob = reader.string()
         pairs = _decoded(reader, lambda b, _deep: zipmap_decode(b), blob, limits)
@@ -435,7 +449,6 @@ def load_stream(reader: RdbReader, v2: bool, limits: LoadLimits) -> Any:
     node_count = reader.length()
     unordered = False
     for _ in range(node_count):
-        start = reader.offset()
         try:
             node_key = reader.string()
         except RdbError as error:
@@ -443,7 +456,7 @@ def load_stream(reader: RdbReader, v2: bool, limits: LoadLimits) -> Any:
                 raise
             raise RdbError("Stream master ID loading failed: invalid encoding or I/O error.", error.offset) from None
         if len(node_key) != 16:
-            raise RdbError("Stream node key entry is not the size of a stream ID", start)
+            raise RdbError("Stream node key entry is not the size of a stream ID", reader.offset())
         master = int.from_bytes(node_key, "big")
         try:
             lp = reader.string()
@@ -473,16 +486,23 @@ def load_stream(reader: RdbReader, v2: bool, limits: LoadLimits) -> Any:
         pairs = sorted(zip(value.keys, value.nodes, strict=True), key=lambda pair: pair[0])
         value.keys = [key for key, _ in pairs]
         value.nodes = [node for _, node in pairs]
-    length = reader.length()
-    value.last_id = _stream_id(reader)
+    try:
+        length = reader.length()
+        value.last_id = _stream_id(reader)
+        if v2:
+            first_id = _stream_id(reader)
+            max_deleted = _stream_id(reader)
+            entries_added = reader.length()
+    except RdbError as error:
+        if not error.message.startswith("Unexpected EOF"):
+            raise
+        raise RdbError("Stream object metadata loading failed.", error.offset) from None
     live = sum(node.live for node in value.nodes)
     if length and not value.nodes:
         raise RdbError("Stream length inconsistent with rax entries", reader.offset())
     value.length = live
     if v2:
-        value.first_id = _stream_id(reader)
-        value.max_deleted = _stream_id(reader)
-        value.entries_added = reader.length()
+        value.first_id, value.max_deleted, value.entries_added = first_id, max_deleted, entries_added
     else:
         value.max_deleted = 0
         value.entries_added = length
@@ -493,7 +513,15 @@ def load_stream(reader: RdbReader, v2: bool, limits: LoadLimits) -> Any:
     for _ in range(group_count):
         name = reader.string()
         last_id = _stream_id(reader)
-        entries_read = _int64(reader.length()) if v2 else value.estimate_distance(last_id)
+        if v2:
+            try:
+                entries_read = _int64(reader.length())
+            except RdbError as error:
+                if not error.message.startswith("Unexpected EOF"):
+                    raise
+                raise RdbError("Stream cgroup offset loading failed.", error.offset) from None
+        else:
+            entries_read = value.estimate_distance(last_id)
         if name in value.groups:
             raise RdbError(f"Duplicated consumer group name {name.decode('utf-8', 'replace')}", reader.offset())
         group = stream_type.ConsumerGroup(last_id, entries_read)
@@ -514,7 +542,12 @@ def load_stream(reader: RdbReader, v2: bool, limits: LoadLimits) -> Any:
             pel[stream_id] = stream_type.Nack(None, delivery_time, delivery_count)
         consumer_count = reader.length()
         for _ in range(consumer_count):
-            cname = reader.string()
+            try:
+                cname = reader.string()
+            except RdbError as error:
+                if not error.message.startswith("Unexpected EOF"):
+                    raise
+                raise RdbError("Error reading the consumer name from Stream group.", error.offset) from None
             if cname in group.consumers:
                 raise RdbError("Duplicate stream consumer detected.", reader.offset())
             try:
@@ -768,19 +801,24 @@ class RdbLoader:
                 key = read_string()
                 cur_key = key
                 keys_read += 1
-                if expire_ms is not None:
-                    expires_read += 1
-                    if expire_ms < now_ms:
-                        already_expired += 1
                 doing = "read-object-value"
                 try:
                     value = load_value(reader, type_code, limits) if type_code else read_string()
                 except EmptyKey:
+                    if expire_ms is not None:
+                        expires_read += 1
+                        if expire_ms < now_ms:
+                            already_expired += 1
                     report.empty_keys_skipped += 1
                     expire_ms = idle = freq = None
                     cur_key = None
                     cur_type = -1
                     continue
+                if expire_ms is not None:
+                    # Counted once the value is read, as redis-check-rdb counts them.
+                    expires_read += 1
+                    if expire_ms < now_ms:
+                        already_expired += 1
                 if db is None:
                     db = sink.database(0)
                     data_dict, expires_dict = db.data, db.expires

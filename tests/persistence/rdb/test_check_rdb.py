@@ -112,12 +112,18 @@ def test_corrupted_files_are_reported_word_for_word_as_redis_check_rdb(seed: int
     import io
     import random
 
+    from rdb_dataset import random_commands, run_commands
+
     from specredis.tools import check_rdb
 
     reference = start_reference("--enable-debug-command", "yes")
     try:
-        populate(reference.redis(), seed=40 + seed)
-        assert reference.redis().save()
+        client = reference.redis()
+        populate(client, seed=40 + seed)
+        client.execute_command("SELECT", 3)       # streams with groups, PELs and consumers
+        run_commands(client, random_commands(seed, 2000))
+        client.execute_command("SELECT", 0)
+        assert client.save()
         with open(os.path.join(reference.dir, "dump.rdb"), "rb") as handle:
             good = handle.read()
     finally:
@@ -125,7 +131,7 @@ def test_corrupted_files_are_reported_word_for_word_as_redis_check_rdb(seed: int
     rng = random.Random(seed)
     path = os.path.join(tempfile.mkdtemp(prefix="check-"), "dump.rdb")
     errors = set()
-    for trial in range(80):
+    for trial in range(100):
         data = bytearray(good)
         if trial % 3 == 0:
             data = data[:rng.randrange(10, len(data))]
