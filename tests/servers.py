@@ -54,6 +54,10 @@ def free_port() -> int:
 #: How long a test client waits for a reply before it calls the server hung (redis() clients).
 CLIENT_TIMEOUT_S = 120.0
 
+#: The per-test timeout of the tests that move 100,000+ keys between the servers (a fixed
+#: amount of work, which a loaded machine stretches past the suite's 300 s).
+LARGE_TEST_TIMEOUT_S = 1200
+
 #: How long a starting server may take to listen: a Python server importing its modules on a
 #: loaded machine has taken more than 20 s. wait_for_port() returns as soon as it listens
 #: (or as soon as the process exits), so a long deadline costs nothing.

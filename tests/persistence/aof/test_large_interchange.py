@@ -21,7 +21,12 @@ import tempfile
 import pytest
 from aof_helpers import aof_writes, manifest_files, rewrite_done, stream_groups, wait_until
 from rdb_dataset import digest, populate, populate_bulk
-from servers import start_reference, start_specredis
+from servers import LARGE_TEST_TIMEOUT_S, start_reference, start_specredis
+
+# A fixed amount of work (100,000+ keys each way) that a loaded machine can stretch past
+# the suite's 300 s per test; a hung server is caught by the clients' 120 s read timeout
+# (servers.CLIENT_TIMEOUT_S), so this bounds only a run gone wrong.
+pytestmark = pytest.mark.timeout(LARGE_TEST_TIMEOUT_S)
 
 STARTERS = {"specredis": start_specredis, "reference": start_reference}
 BASE_KEYS = 60_000
