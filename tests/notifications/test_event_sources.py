@@ -13,6 +13,17 @@ def sorted_frames(side: Side, name: str, frames: list) -> list:
     return sorted(frames, key=repr)
 
 
+def blocked_on_both(lockstep: Lockstep, deadline_s: float = 30.0) -> None:
+    """Wait until each server has one client blocked (the one just sent a blocking command):
+    whatever comes next must find it blocked, not race it."""
+    for side in (lockstep.ref, lockstep.ours):
+        with side.server.client() as probe:
+            deadline = time.monotonic() + deadline_s
+            while b"blocked_clients:1" not in probe.call("INFO", "clients"):
+                assert time.monotonic() < deadline, f"{side.server.name}: the client never blocked"
+                time.sleep(0.005)
+
+
 def wait_until_reaped(side: Side, sizes: dict[int, int], deadline_s: float = 30.0) -> None:
     """Wait until DBSIZE of each database in ``sizes`` is as given on ``side``'s server."""
     with side.server.client() as probe:
@@ -52,11 +63,11 @@ def test_blocked_clients_served_by_a_push(lockstep: Lockstep) -> None:
     lockstep.step("sub", ("PSUBSCRIBE", "__key*__:*"))
     lockstep.ref.send("blocked", [("BLMOVE", "src", "dst", "LEFT", "RIGHT", "0")])
     lockstep.ours.send("blocked", [("BLMOVE", "src", "dst", "LEFT", "RIGHT", "0")])
-    time.sleep(0.1)
+    blocked_on_both(lockstep)
     lockstep.step("w", ("RPUSH", "src", "x", "y"))
     lockstep.ref.send("blocked", [("BZPOPMIN", "z", "0")])
     lockstep.ours.send("blocked", [("BZPOPMIN", "z", "0")])
-    time.sleep(0.1)
+    blocked_on_both(lockstep)
     lockstep.step("w", ("MULTI",), ("ZADD", "z", "1", "a"), ("ZADD", "z", "2", "b"), ("EXEC",))
 
 

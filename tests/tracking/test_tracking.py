@@ -167,7 +167,12 @@ def test_broken_redirect(lockstep: Lockstep) -> None:
     lockstep.connect("w", 2)
     lockstep.step("c", ("CLIENT", "TRACKING", "on", "REDIRECT", ClientId("target")), ("GET", "k"), ("GET", "j"))
     lockstep.step("target", ("QUIT",))
-    time.sleep(0.1)
+    for side in (lockstep.ref, lockstep.ours):          # until each server has freed it
+        with side.server.client() as probe:
+            deadline = time.monotonic() + 15
+            while f"id={side.ids['target']} ".encode() in probe.call("CLIENT", "LIST"):
+                assert time.monotonic() < deadline, side.server.name
+                time.sleep(0.01)
     lockstep.step("w", ("SET", "k", "1"), normalize=ids_as_names)
     lockstep.step("c", ("CLIENT", "TRACKINGINFO"), ("SET", "j", "own"), ("PING",), normalize=ids_as_names)
     lockstep.step("c", ("CLIENT", "TRACKING", "on"), ("CLIENT", "TRACKINGINFO"), ("GET", "k"), ("SET", "k", "2"),
