@@ -81,11 +81,12 @@ class Scene:
                 return
             time.sleep(0.002)
 
-    def expect(self, conn: RespClient, wait: float = 1.0) -> Any:
+    def expect(self, conn: RespClient, wait: float = DEADLINE_S) -> Any:
         """The next reply of ``conn``, or PENDING if none arrives within ``wait`` seconds.
 
-        Replaying after the reference: where the reference got a reply, wait for it as long
-        as it takes (DEADLINE_S); ``wait`` only bounds how long "nothing comes" is checked."""
+        Without ``wait`` a reply is expected: it is waited for as long as it takes. A short
+        ``wait`` checks that nothing comes; replaying after the reference, where the reference
+        got a reply it is still waited for as long as it takes (DEADLINE_S)."""
         if self.expected is not None and len(self.log) < len(self.expected):
             seen = self.expected[len(self.log)]
             if seen[1] == "reply" and seen[2] != PENDING:
