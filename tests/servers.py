@@ -142,6 +142,12 @@ def start_own_server(build: Callable[[int], list[str]], directory: str, log_path
             failures.append(f"port {port}: process {pid} answered, not ours ({proc.pid})")
         except RuntimeError as error:           # exited before listening (the port was taken)
             failures.append(str(error))
+        except BaseException:
+            # Never listening in time (or interrupted): no server may outlive the attempt.
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            raise
         if proc.poll() is None:
             proc.kill()
         proc.wait()
