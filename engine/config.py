@@ -36,6 +36,7 @@ from specredis.engine.args import parse_yes_no as parse_yes_no_bytes
 from specredis.engine.args import string_to_int
 from specredis.engine.errors import RedisError
 from specredis.engine.glob import glob_match
+from specredis.util.text import quote_repr
 
 ULLONG_MAX = (1 << 64) - 1
 LLONG_MAX = (1 << 63) - 1
@@ -121,27 +122,7 @@ def format_memory(value: int) -> str:
 
 def repr_string(text: str) -> str:
     """A double-quoted, escaped string as Redis's sdscatrepr writes it (CONFIG REWRITE values)."""
-    out = ['"']
-    for byte in text.encode("utf-8", "surrogateescape"):
-        char = chr(byte)
-        if char in '\\"':
-            out.append("\\" + char)
-        elif char == "\n":
-            out.append("\\n")
-        elif char == "\r":
-            out.append("\\r")
-        elif char == "\t":
-            out.append("\\t")
-        elif char == "\a":
-            out.append("\\a")
-        elif char == "\b":
-            out.append("\\b")
-        elif 0x20 <= byte < 0x7F:
-            out.append(char)
-        else:
-            out.append(f"\\x{byte:02x}")
-    out.append('"')
-    return "".join(out)
+    return quote_repr(text.encode("utf-8", "surrogateescape")).decode("ascii")
 
 
 def split_multi_arg(text: str) -> list[str]:

@@ -37,6 +37,7 @@ from specredis.protocol.encoder import encode
 from specredis.protocol.parser import ProtocolError, RequestParser
 from specredis.protocol.replies import NO_REPLY, ErrorReply
 from specredis.util.log import LOGGER, log
+from specredis.util.text import quote_repr
 
 if TYPE_CHECKING:
     from specredis.engine.core import Engine
@@ -103,29 +104,8 @@ def c_atoi(text: bytes) -> int:
 
 
 def quoted(data: bytes) -> str:
-    """A string as the debugger quotes it (sdscatrepr): escapes for quotes, backslashes and
-    control characters, ``\\xHH`` for the other unprintable bytes."""
-    out = ['"']
-    for byte in data:
-        char = chr(byte)
-        if char in '\\"':
-            out.append("\\" + char)
-        elif char == "\n":
-            out.append("\\n")
-        elif char == "\r":
-            out.append("\\r")
-        elif char == "\t":
-            out.append("\\t")
-        elif char == "\a":
-            out.append("\\a")
-        elif char == "\b":
-            out.append("\\b")
-        elif 32 <= byte < 127:
-            out.append(char)
-        else:
-            out.append(f"\\x{byte:02x}")
-    out.append('"')
-    return "".join(out)
+    """A string as the debugger quotes it (sdscatrepr)."""
+    return quote_repr(data).decode("ascii")
 
 
 def reply_to_human(data: bytes) -> str:
