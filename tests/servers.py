@@ -18,7 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -194,3 +195,23 @@ def start_reference(*args: str, directory: str | None = None) -> ServerProcess:
                       "--save", "", "--appendonly", "no", *args],
         directory, None)
     return ServerProcess(port, proc, directory, "reference", list(args))
+
+
+@contextmanager
+def reference_master_and_replica(*master_args: str) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """A reference master (started with ``master_args``) and a reference replica of it,
+    yielded once the replica's link is up (for tests that watch what a master propagates)."""
+    master = start_reference(*master_args)
+    try:
+        replica = start_reference("--replicaof", master.host, str(master.port))
+        try:
+            with RespClient(replica.host, replica.port) as conn:
+                deadline = time.monotonic() + 60
+                while b"master_link_status:up" not in conn.call("INFO", "replication"):
+                    assert time.monotonic() < deadline, "the reference replica did not sync"
+                    time.sleep(0.05)
+            yield master, replica
+        finally:
+            replica.stop()
+    finally:
+        master.stop()

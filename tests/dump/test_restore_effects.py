@@ -5,9 +5,10 @@ keyspace events 'restore' / 'del' are emitted as Redis emits them."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
-from servers import start_reference
+from servers import ServerProcess, reference_master_and_replica
 
 from specredis.engine.core import Engine
 from specredis.protocol.client import Status
@@ -20,20 +21,10 @@ START = b"__start__"
 
 
 @pytest.fixture(scope="module")
-def master_and_replica():
-    master = start_reference()
-    replica = start_reference("--replicaof", "127.0.0.1", str(master.port))
-    try:
-        conn = replica.client()
-        deadline = time.monotonic() + 20
-        while b"master_link_status:up" not in conn.call("INFO", "replication"):
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        conn.close()
-        yield master, replica
-    finally:
-        replica.stop()
-        master.stop()
+def master_and_replica() -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """A reference master and its replica."""
+    with reference_master_and_replica() as pair:
+        yield pair
 
 
 def _commands(payload: bytes) -> list[list]:

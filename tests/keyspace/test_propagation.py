@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from servers import ServerProcess, start_reference
+from servers import ServerProcess, reference_master_and_replica
 
 from specredis.engine.core import Engine
 from specredis.protocol.client import RespClient, Status
@@ -25,24 +25,13 @@ START_MARK = b"__start_of_sequence__"
 
 @pytest.fixture(scope="module")
 def master_and_replica() -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    master = start_reference("--enable-debug-command", "yes")
-    replica = start_reference("--replicaof", "127.0.0.1", str(master.port))
-    try:
+    with reference_master_and_replica("--enable-debug-command", "yes") as (master, replica):
         # A key set with a time already past (SET k v PXAT 1) stays until something reclaims
         # it: on the in-process side only a command; on the reference its active expiry too,
         # whenever its cron comes round (within a slow sequence, a DEL k more). Off, as here.
         with RespClient(master.host, master.port) as admin:
             assert admin.call("DEBUG", "SET-ACTIVE-EXPIRE", "0") == Status("OK")
-        conn = replica.client()
-        deadline = time.monotonic() + 20
-        while b"master_link_status:up" not in conn.call("INFO", "replication"):
-            assert time.monotonic() < deadline, "the reference replica did not sync"
-            time.sleep(0.05)
-        conn.close()
         yield master, replica
-    finally:
-        replica.stop()
-        master.stop()
 
 
 Op = tuple[int, list[bytes]]

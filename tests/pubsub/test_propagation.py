@@ -5,11 +5,10 @@ our side is an in-process engine with a consumer in ``engine.propagation_consume
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
-from servers import ServerProcess, start_reference
+from servers import ServerProcess, reference_master_and_replica
 
 from specredis.engine.core import Engine
 from specredis.protocol.client import Status
@@ -31,19 +30,9 @@ COMMANDS = [
 
 @pytest.fixture(scope="module")
 def master_and_replica() -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    master = start_reference()
-    replica = start_reference("--replicaof", "127.0.0.1", str(master.port))
-    try:
-        conn = replica.client()
-        deadline = time.monotonic() + 20
-        while b"master_link_status:up" not in conn.call("INFO", "replication"):
-            assert time.monotonic() < deadline, "the reference replica did not sync"
-            time.sleep(0.05)
-        conn.close()
-        yield master, replica
-    finally:
-        replica.stop()
-        master.stop()
+    """A reference master and its replica."""
+    with reference_master_and_replica() as pair:
+        yield pair
 
 
 def reference_stream(master: ServerProcess, replica: ServerProcess) -> tuple[list, list]:

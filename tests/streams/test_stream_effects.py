@@ -11,11 +11,10 @@ a clock reading), which are compared as placeholders.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 
 import pytest
-from servers import ServerProcess, start_reference
+from servers import ServerProcess, reference_master_and_replica
 
 from specredis.engine.core import Engine
 from specredis.engine.settings import parse_notify_flags
@@ -86,19 +85,8 @@ def without_clocks(ops: list[list[str]]) -> list[list[str]]:
 @pytest.fixture(scope="module")
 def replicated() -> Iterator[tuple[ServerProcess, ServerProcess]]:
     """A reference master and its replica."""
-    master = start_reference()
-    replica = start_reference("--replicaof", master.host, str(master.port))
-    try:
-        conn = replica.client()
-        deadline = time.monotonic() + 20
-        while b"master_link_status:up" not in conn.call("INFO", "replication"):
-            assert time.monotonic() < deadline, "the reference replica did not sync"
-            time.sleep(0.05)
-        conn.close()
-        yield master, replica
-    finally:
-        replica.stop()
-        master.stop()
+    with reference_master_and_replica() as pair:
+        yield pair
 
 
 def reference_propagation(master: ServerProcess, replica: ServerProcess, commands: list[list[str]]) -> list:

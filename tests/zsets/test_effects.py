@@ -11,11 +11,10 @@ replication layer adds around commands that propagate several writes, aside).
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 
 import pytest
-from servers import ServerProcess, start_reference
+from servers import ServerProcess, reference_master_and_replica
 
 from specredis.engine.core import Engine
 from specredis.engine.settings import parse_notify_flags
@@ -78,19 +77,8 @@ def monitor_argv(line: str) -> list[str]:
 @pytest.fixture(scope="module")
 def replicated() -> Iterator[tuple[ServerProcess, ServerProcess]]:
     """A reference master and its replica."""
-    master = start_reference()
-    replica = start_reference("--replicaof", master.host, str(master.port))
-    try:
-        conn = replica.client()
-        deadline = time.monotonic() + 20
-        while b"master_link_status:up" not in conn.call("INFO", "replication"):
-            assert time.monotonic() < deadline, "the reference replica did not sync"
-            time.sleep(0.05)
-        conn.close()
-        yield master, replica
-    finally:
-        replica.stop()
-        master.stop()
+    with reference_master_and_replica() as pair:
+        yield pair
 
 
 def reference_propagation(master: ServerProcess, replica: ServerProcess, commands: list[list[str]]) -> list:
