@@ -406,9 +406,12 @@ class Engine:
             self._also = []
             self._send_ops(ops)
 
-    def _send_ops(self, ops: list[tuple[int, list[bytes]]]) -> None:
+    def _send_ops(self, ops: list[tuple[int, list[bytes]]], wrap: bool | None = None) -> None:
+        """Send ``ops`` to the propagation consumers, inside MULTI/EXEC when ``wrap``
+        (default: when there are several)."""
         consumers = self.propagation_consumers
-        wrap = len(ops) > 1
+        if wrap is None:
+            wrap = len(ops) > 1
         if wrap:
             for consumer in consumers:
                 consumer(ops[0][0], [[b"MULTI"]])
@@ -439,22 +442,12 @@ class Engine:
         self._rewritten = None
         self._also = []
         self._prevent = False
-        consumers = self.propagation_consumers
-        if ops and consumers:
+        if ops and self.propagation_consumers:
             # Several effects of one command travel as one transaction (propagatePendingCommands),
             # unless EXEC or a script is already collecting them into theirs, or the command
             # touches arbitrary keys (SCAN's expired keys go one by one, as active expiry's).
-            wrap = len(ops) > 1 and not client.flags & (CLIENT_MULTI | CLIENT_SCRIPT) \
-                and not cmd.flags & CMD_TOUCHES_ARBITRARY_KEYS
-            if wrap:
-                for consumer in consumers:
-                    consumer(ops[0][0], [[b"MULTI"]])
-            for dbid, one in ops:
-                for consumer in consumers:
-                    consumer(dbid, [one])
-            if wrap:
-                for consumer in consumers:
-                    consumer(ops[-1][0], [[b"EXEC"]])
+            self._send_ops(ops, wrap=len(ops) > 1 and not client.flags & (CLIENT_MULTI | CLIENT_SCRIPT)
+                           and not cmd.flags & CMD_TOUCHES_ARBITRARY_KEYS)
 
     # -- dispatch -----------------------------------------------------------------------
 
