@@ -215,3 +215,25 @@ def reference_master_and_replica(*master_args: str) -> Iterator[tuple[ServerProc
             replica.stop()
     finally:
         master.stop()
+
+
+def mount_tmpfs_or_skip(count: int, size: str) -> list[str]:
+    """``count`` fresh tmpfs file systems of ``size`` (a real full disk for the tests that need
+    one); the test is skipped where mounting is not allowed. Release with :func:`unmount_tmpfs`."""
+    mounts: list[str] = []
+    for _ in range(count):
+        path = tempfile.mkdtemp(prefix="tmpfs-")
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", path], capture_output=True)
+        if done.returncode != 0:
+            os.rmdir(path)
+            unmount_tmpfs(mounts)
+            pytest.skip("cannot mount a tmpfs here (needs root)")
+        mounts.append(path)
+    return mounts
+
+
+def unmount_tmpfs(mounts: list[str]) -> None:
+    """Unmount and remove what :func:`mount_tmpfs_or_skip` mounted."""
+    for mount in mounts:
+        subprocess.run(["umount", mount])
+        os.rmdir(mount)

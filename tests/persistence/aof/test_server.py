@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 import time
 
@@ -18,7 +17,7 @@ import pytest
 import redis
 from aof_helpers import incr_data, manifest_files, parse_aof, rewrite_done, wait_until
 from rdb_dataset import digest, populate
-from servers import start_reference, start_specredis
+from servers import mount_tmpfs_or_skip, start_reference, start_specredis, unmount_tmpfs
 
 KEY_DELAY = "--rdb-key-save-delay"
 
@@ -272,24 +271,9 @@ def test_shutdown_flushes_the_aof_as_redis() -> None:
         stop_all(servers)
 
 
-def _mount_tmpfs(size: str) -> str | None:
-    path = tempfile.mkdtemp(prefix="aof-tmpfs-")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", path], capture_output=True)
-    if done.returncode != 0:
-        os.rmdir(path)
-        return None
-    return path
-
-
 def test_full_disk_refuses_writes_then_recovers_as_redis() -> None:
     """appendfsync everysec on a full disk: MISCONF for writes (and PING) until space is back."""
-    mounts = [_mount_tmpfs("256k"), _mount_tmpfs("256k")]
-    if None in mounts:
-        for mount in mounts:
-            if mount:
-                subprocess.run(["umount", mount])
-                os.rmdir(mount)
-        pytest.skip("cannot mount a tmpfs here (needs root)")
+    mounts = mount_tmpfs_or_skip(2, "256k")
     try:
         seen = {}
         for mount, (name, start) in zip(mounts, (("specredis", start_specredis), ("reference", start_reference)),
@@ -329,9 +313,7 @@ def test_full_disk_refuses_writes_then_recovers_as_redis() -> None:
         assert any(isinstance(step, str) and "MISCONF Errors writing to the AOF file" in step
                    for step in seen["reference"])
     finally:
-        for mount in mounts:
-            subprocess.run(["umount", mount])
-            os.rmdir(mount)
+        unmount_tmpfs(mounts)
 
 
 def test_debug_loadaof_without_an_aof_exits_as_redis() -> None:

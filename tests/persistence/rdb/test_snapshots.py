@@ -13,7 +13,7 @@ import time
 import pytest
 import redis
 from rdb_dataset import digest, populate
-from servers import free_port, start_reference, start_specredis
+from servers import free_port, mount_tmpfs_or_skip, start_reference, start_specredis, unmount_tmpfs
 
 from specredis.protocol.client import RespError, Status
 
@@ -192,24 +192,9 @@ def test_misconf_follows_the_last_bgsave_and_the_config() -> None:
             server.stop()
 
 
-def _mount_tmpfs(size: str) -> str | None:
-    path = tempfile.mkdtemp(prefix="fulldisk-")
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", path], capture_output=True)
-    if result.returncode != 0:
-        os.rmdir(path)
-        return None
-    return path
-
-
 def test_a_full_disk_fails_the_bgsave_and_keeps_the_old_file() -> None:
     """The full disk is real: a 256 KiB tmpfs (skipped where mounting is not allowed)."""
-    mounts = [_mount_tmpfs("256k"), _mount_tmpfs("256k")]
-    if None in mounts:
-        for mount in mounts:
-            if mount:
-                subprocess.run(["umount", mount])
-                os.rmdir(mount)
-        pytest.skip("cannot mount a tmpfs here (needs root)")
+    mounts = mount_tmpfs_or_skip(2, "256k")
     servers = []
     try:
         outcomes = []
@@ -234,9 +219,7 @@ def test_a_full_disk_fails_the_bgsave_and_keeps_the_old_file() -> None:
     finally:
         for server in servers:
             server.stop()
-        for mount in mounts:
-            subprocess.run(["umount", mount])
-            os.rmdir(mount)
+        unmount_tmpfs(mounts)
 
 
 def test_save_points_start_a_bgsave_from_the_cron() -> None:
