@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -237,3 +238,16 @@ def unmount_tmpfs(mounts: list[str]) -> None:
     for mount in mounts:
         subprocess.run(["umount", mount])
         os.rmdir(mount)
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 60.0, interval: float = 0.02) -> Any:
+    """The first true value of ``predicate()``, polled until ``timeout`` seconds (only a
+    server that never gets there takes that long)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(interval)

@@ -6,7 +6,8 @@ import io
 import os
 import re
 import subprocess
-import time
+
+from servers import wait_until  # noqa: F401 - shared with the AOF tests that import it from here
 
 from specredis.tools import check_aof
 
@@ -56,16 +57,6 @@ def incr_data(directory: str) -> bytes:
                 data += handle.read()
     return data
 
-
-def wait_until(predicate, timeout: float = 15.0, interval: float = 0.02):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(interval)
 
 
 def rewrite_done(client) -> bool:

@@ -13,7 +13,14 @@ import time
 import pytest
 import redis
 from rdb_dataset import digest, populate
-from servers import free_port, mount_tmpfs_or_skip, start_reference, start_specredis, unmount_tmpfs
+from servers import (
+    free_port,
+    mount_tmpfs_or_skip,
+    start_reference,
+    start_specredis,
+    unmount_tmpfs,
+    wait_until,
+)
 
 from specredis.protocol.client import RespError, Status
 
@@ -22,18 +29,6 @@ MISCONF = ("MISCONF Redis is configured to save RDB snapshots, but it's currentl
            "errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check "
            "the Redis logs for details about the RDB error.")
 
-
-def wait_until(predicate, timeout: float = 60.0, interval: float = 0.02):
-    """The first true value of ``predicate()``, polled until ``timeout`` seconds (only a
-    server that never gets there takes that long)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(interval)
 
 
 def both(*args: str):
